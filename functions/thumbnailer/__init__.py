@@ -1,0 +1,1 @@
+"""thumbflow's Lambda code: thin handlers over an imaging core and an S3 adapter."""

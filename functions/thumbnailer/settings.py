@@ -1,0 +1,54 @@
+"""Configuration that comes from the function's environment (set by template.yaml).
+
+Read at call time, not import time, so one process can serve several
+configurations (local mode, tests) without re-importing anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .errors import ConfigError
+
+DEFAULT_CACHE_CONTROL = "public, max-age=86400"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The knobs a deployment sets through template parameters."""
+
+    source_bucket: str
+    thumbnail_bucket: str
+    max_source_bytes: int
+    max_source_pixels: int
+    cache_control: str = DEFAULT_CACHE_CONTROL
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    if value < 1:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def load() -> Settings:
+    """Settings from the environment; missing bucket names are a deployment error."""
+    try:
+        source = os.environ["SOURCE_BUCKET"]
+        thumbs = os.environ["THUMBNAIL_BUCKET"]
+    except KeyError as exc:
+        raise ConfigError(f"environment variable {exc.args[0]} is not set") from exc
+    return Settings(
+        source_bucket=source,
+        thumbnail_bucket=thumbs,
+        max_source_bytes=_int("MAX_SOURCE_BYTES", 50 * 1024 * 1024),
+        max_source_pixels=_int("MAX_SOURCE_PIXELS", 100_000_000),
+        cache_control=os.environ.get("THUMBNAIL_CACHE_CONTROL", DEFAULT_CACHE_CONTROL),
+    )

@@ -1,0 +1,218 @@
+"""The only module that talks to S3.
+
+Every S3 failure is translated here into the error names the workflow acts on:
+throttling and 5xx become ``TransientError`` (retried with backoff), a missing
+or replaced object becomes ``ImageRejected``/``SourceChanged`` (never retried).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, unquote_plus
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import ImageRejected, SourceChanged, TransientError
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "RequestTimeout",
+        "RequestTimeTooSkewed",
+        "InternalError",
+        "ServiceUnavailable",
+        "503",
+        "500",
+        "502",
+        "504",
+    }
+)
+_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion"})
+
+_client_lock = threading.Lock()
+_client: Any = None
+
+
+def s3() -> Any:
+    """One client per process, made on first use so that cold start does not pay for it twice."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = boto3.client(
+                "s3", config=Config(retries={"mode": "standard", "max_attempts": 3})
+            )
+        return _client
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD tells: enough to pin later reads to these exact bytes."""
+
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    version: str | None = None
+    content_type: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def _is_transient(exc: ClientError) -> bool:
+    return _code(exc) in _TRANSIENT_CODES or _status(exc) >= 500
+
+
+def _translate(exc: Exception, what: str) -> Exception:
+    """Map an SDK error onto the workflow's error names; unknown ones pass through."""
+    if isinstance(exc, BotoCoreError):
+        return TransientError(f"{what}: {exc}")
+    if isinstance(exc, ClientError) and _is_transient(exc):
+        return TransientError(f"{what}: {_code(exc)}")
+    return exc
+
+
+def _strip(etag: str) -> str:
+    return etag.strip('"')
+
+
+def head(bucket: str, key: str, version: str | None = None) -> ObjectInfo | None:
+    """HEAD an object; None when it does not exist."""
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if version:
+        kwargs["VersionId"] = version
+    try:
+        resp = s3().head_object(**kwargs)
+    except ClientError as exc:
+        if _code(exc) in _MISSING_CODES:
+            return None
+        raise _translate(exc, f"head s3://{bucket}/{key}") from exc
+    except BotoCoreError as exc:
+        raise _translate(exc, f"head s3://{bucket}/{key}") from exc
+    return ObjectInfo(
+        bucket=bucket,
+        key=key,
+        etag=_strip(resp.get("ETag", "")),
+        size=int(resp.get("ContentLength", 0)),
+        version=resp.get("VersionId"),
+        content_type=resp.get("ContentType", ""),
+        metadata=dict(resp.get("Metadata", {})),
+    )
+
+
+def resolve(bucket: str, key: str, version: str | None = None) -> ObjectInfo | None:
+    """Find an object whose key may have arrived URL-encoded.
+
+    S3 notifications encode keys (space as ``+``); EventBridge and manual inputs
+    usually do not. Try the key as given first, then its decoded form.
+    """
+    info = head(bucket, key, version)
+    if info is not None:
+        return info
+    decoded = unquote_plus(key)
+    if decoded != key:
+        return head(bucket, decoded, version)
+    return None
+
+
+def read(info: ObjectInfo, byte_range: tuple[int, int] | None = None) -> bytes:
+    """Read the object's bytes, pinned to the ETag (and version) seen when it was validated.
+
+    A 412 or a vanished object means a newer upload replaced these bytes: raise
+    SourceChanged so no thumbnail of stale bytes is ever published.
+    """
+    kwargs: dict[str, Any] = {"Bucket": info.bucket, "Key": info.key, "IfMatch": f'"{info.etag}"'}
+    if info.version:
+        kwargs["VersionId"] = info.version
+    if byte_range is not None:
+        kwargs["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
+    where = f"s3://{info.bucket}/{info.key}"
+    try:
+        resp = s3().get_object(**kwargs)
+        return resp["Body"].read()
+    except ClientError as exc:
+        code = _code(exc)
+        if code in ("PreconditionFailed", "412") or _status(exc) == 412:
+            raise SourceChanged(f"{where} no longer has ETag {info.etag}") from exc
+        if code in _MISSING_CODES:
+            raise SourceChanged(f"{where} was deleted after the event") from exc
+        if code == "InvalidRange":
+            return b""
+        raise _translate(exc, f"read {where}") from exc
+    except BotoCoreError as exc:
+        raise _translate(exc, f"read {where}") from exc
+
+
+def encode_tags(tags: Mapping[str, str]) -> str:
+    """The URL-encoded ``Tagging`` header S3 expects on PutObject."""
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in tags.items())
+
+
+def put(
+    bucket: str,
+    key: str,
+    body: bytes,
+    *,
+    content_type: str,
+    cache_control: str,
+    tags: Mapping[str, str],
+    metadata: Mapping[str, str],
+) -> str:
+    """Write an object with its tags in the same request (no untagged window); returns its ETag."""
+    try:
+        resp = s3().put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            CacheControl=cache_control,
+            Tagging=encode_tags(tags),
+            Metadata=dict(metadata),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise _translate(exc, f"put s3://{bucket}/{key}") from exc
+    return _strip(resp.get("ETag", ""))
+
+
+def get_tags(bucket: str, key: str, version: str | None = None) -> dict[str, str]:
+    """An object's tags as a dict."""
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if version:
+        kwargs["VersionId"] = version
+    try:
+        resp = s3().get_object_tagging(**kwargs)
+    except (ClientError, BotoCoreError) as exc:
+        raise _translate(exc, f"get tags of s3://{bucket}/{key}") from exc
+    return {t["Key"]: t["Value"] for t in resp.get("TagSet", [])}
+
+
+def put_tags(bucket: str, key: str, tags: Mapping[str, str], version: str | None = None) -> None:
+    """Replace an object's tag set (callers merge first: S3 has no 'add tag')."""
+    kwargs: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "Tagging": {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
+    }
+    if version:
+        kwargs["VersionId"] = version
+    try:
+        s3().put_object_tagging(**kwargs)
+    except ClientError as exc:
+        if _code(exc) in _MISSING_CODES:
+            raise ImageRejected("missing", f"s3://{bucket}/{key} no longer exists") from exc
+        raise _translate(exc, f"tag s3://{bucket}/{key}") from exc
+    except BotoCoreError as exc:
+        raise _translate(exc, f"tag s3://{bucket}/{key}") from exc

@@ -1,0 +1,63 @@
+"""Operator-facing configuration: Configure edits and moderation, each in its own cloud."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from tests import images
+from tests.functional.conftest import TIME_SCALE, output, run_upload
+from tests.functional.test_failures import definition_with
+from thumbflow.localcloud import LocalCloud
+
+
+def test_adding_a_size_in_configure_makes_that_size(tmp_path: Path) -> None:
+    extra = {"name": "banner", "width": 300, "height": 100, "fit": "cover", "format": "webp",
+             "quality": 70}
+    with LocalCloud(definition_path=definition_with(tmp_path, add_size=extra),
+                    time_scale=TIME_SCALE) as cloud:
+        _, desc = run_upload(cloud, "sizes/photo.jpg", images.jpeg(900, 600))
+        assert desc["status"] == "SUCCEEDED", desc.get("cause")
+        (banner,) = [t for t in output(desc)["thumbnails"] if t["size"] == "300x100"]
+        assert (banner["width"], banner["height"], banner["format"]) == (300, 100, "webp")
+        assert banner["key"] == "sizes/photo_300x100.webp"
+        assert len(output(desc)["thumbnails"]) == 5
+
+
+def test_flagged_image_gets_tags_alert_and_no_thumbnails() -> None:
+    flagged = {"moderation/bad.jpg": [{"Name": "Explicit Nudity", "Confidence": 97.5,
+                                       "ParentName": ""}],
+               "moderation/mild.jpg": [{"Name": "Suggestive", "Confidence": 60.0,
+                                        "ParentName": ""}]}
+    with LocalCloud(parameters={"ModerationEnabled": "true", "ModerationMinConfidence": "80"},
+                    moderation_labels=lambda bucket, key: flagged.get(key, []),
+                    time_scale=TIME_SCALE) as cloud:
+        s3 = cloud.client("s3")
+        body = images.jpeg(640, 480)
+        s3.put_object(Bucket=cloud.deployed.source_bucket, Key="moderation/bad.jpg", Body=body,
+                      Tagging="owner=alice")
+        (arn,) = [a for a, ev in cloud.started if ev["detail"]["object"]["key"] == "moderation/bad.jpg"]
+        desc = cloud.wait(arn)
+        assert desc["status"] == "FAILED" and desc["error"] == "ImageFlagged"
+        assert "Explicit Nudity" in desc["cause"]
+        tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(
+            Bucket=cloud.deployed.source_bucket, Key="moderation/bad.jpg")["TagSet"]}
+        assert tags == {"owner": "alice", "moderation": "flagged",
+                        "moderation-label": "Explicit Nudity"}
+        assert s3.get_object(Bucket=cloud.deployed.source_bucket,
+                             Key="moderation/bad.jpg")["Body"].read() == body
+        assert cloud.objects(cloud.deployed.thumbnail_bucket) == []
+        alerts = [a.body for a in cloud.alerts() if a.body.get("execution") == arn]
+        assert len(alerts) == 1 and alerts[0]["error"] == "ImageFlagged"
+        # Below the minimum confidence: thumbnails as usual.
+        _, mild = run_upload(cloud, "moderation/mild.jpg", body)
+        assert mild["status"] == "SUCCEEDED"
+        assert len(output(mild)["thumbnails"]) == 4
+        # Rekognition cannot read WebP: rendered, and the skip is recorded in the history.
+        webp = images.photo(300, 200)
+        buf = io.BytesIO()
+        webp.save(buf, "WEBP")
+        arn_w, desc_w = run_upload(cloud, "moderation/pic.webp", buf.getvalue())
+        assert desc_w["status"] == "SUCCEEDED"
+        assert "ModerationNotPossible" in json.dumps(cloud.history(arn_w), default=str)

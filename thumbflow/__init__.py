@@ -1,0 +1,1 @@
+"""thumbflow's operator CLI and local mode: the SAM template, run in-process."""

@@ -1,0 +1,71 @@
+"""What `thumbflow run` shows a person: a table on the terminal, a contact sheet in HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+from .runner import SourceResult, safe_local_path
+
+
+def _short(text: str | None, width: int) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(results: Sequence[SourceResult]) -> str:
+    """One line per source: status, how many thumbnails, the error and its cause."""
+    rows = [("SOURCE", "STATUS", "THUMBS", "SIZES", "ERROR / CAUSE")]
+    for r in results:
+        sizes = " ".join(f"{t['width']}x{t['height']}" for t in r.thumbnails)
+        problem = f"{r.error}: {r.cause}" if r.error else (r.outcome or "")
+        rows.append((_short(r.key, 40), r.status, str(len(r.thumbnails)), _short(sizes, 36),
+                     _short(problem, 70)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+             for row in rows]
+    ok = sum(1 for r in results if r.status == "SUCCEEDED")
+    lines.append(f"{ok} of {len(results)} sources succeeded, "
+                 f"{sum(len(r.thumbnails) for r in results)} thumbnails")
+    return "\n".join(lines)
+
+
+_CSS = """
+body{font:14px system-ui,sans-serif;margin:24px;background:#fafafa;color:#222}
+h1{font-size:20px} .src{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px;margin:12px 0}
+.SUCCEEDED .status{color:#17803d} .FAILED .status{color:#b42318}
+.thumbs{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-end;margin-top:8px}
+figure{margin:0;text-align:center} figcaption{font-size:12px;color:#555}
+img{background:repeating-conic-gradient(#ddd 0 25%,#fff 0 50%) 0 0/16px 16px;max-width:100%}
+.err{font-family:ui-monospace,monospace;white-space:pre-wrap;color:#b42318}
+"""
+
+
+def contact_sheet(results: Sequence[SourceResult], out_dir: Path) -> Path:
+    """Write out_dir/index.html: every source with its thumbnails, status and errors."""
+    parts = [f"<!doctype html><meta charset='utf-8'><title>thumbflow contact sheet</title>"
+             f"<style>{_CSS}</style><h1>thumbflow: {len(results)} sources</h1>"]
+    for r in results:
+        parts.append(f"<section class='src {html.escape(r.status)}'>")
+        parts.append(f"<b>{html.escape(r.key)}</b> <span class='status'>{html.escape(r.status)}"
+                     f"</span> <small>{html.escape(r.source)}</small>")
+        if r.error:
+            parts.append(f"<div class='err'>{html.escape(r.error)}: {html.escape(r.cause or '')}"
+                         f"</div>")
+        if r.alerts:
+            parts.append(f"<div><small>{len(r.alerts)} alert(s) sent</small></div>")
+        parts.append("<div class='thumbs'>")
+        for t in r.thumbnails:
+            rel = safe_local_path(out_dir, t["key"]).relative_to(out_dir.resolve()).as_posix()
+            parts.append(
+                f"<figure><img src='{html.escape(quote(rel))}' width='{t['width']}' "
+                f"height='{t['height']}' alt='{html.escape(t['key'])}'>"
+                f"<figcaption>{t['width']}x{t['height']} {html.escape(str(t['format']))} "
+                f"{t['bytes']} B</figcaption></figure>")
+        parts.append("</div></section>")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "index.html"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
