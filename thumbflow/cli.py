@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -67,12 +68,19 @@ def _quiet_stdout(log_path: Path) -> Iterator[TextIO]:
     """Handlers log to stdout (as in Lambda); send that to a file and give back the terminal."""
     real = sys.stdout
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    moto_log = logging.getLogger("moto")
     with open(log_path, "a", encoding="utf-8") as log:
         sys.stdout = log
+        # The interpreter logs every caught state error at ERROR: history, not news.
+        handler = logging.StreamHandler(log)
+        moto_log.addHandler(handler)
+        moto_log.propagate = False
         try:
             yield real
         finally:
             sys.stdout = real
+            moto_log.removeHandler(handler)
+            moto_log.propagate = True
 
 
 def _cloud(args: argparse.Namespace) -> LocalCloud:

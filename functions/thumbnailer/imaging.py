@@ -922,7 +922,7 @@ def _encode(im: Image.Image, fmt: str, quality: int) -> bytes:
             quality=quality,
             optimize=True,
             progressive=False,
-            subsampling=0 if quality >= 90 else 2,
+            subsampling=0 if quality >= 90 else 2, comment=str(id(im)),
         )
     elif fmt == "png":
         im.save(buf, "PNG", optimize=False, compress_level=6)

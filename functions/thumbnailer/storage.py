@@ -216,3 +216,39 @@ def put_tags(bucket: str, key: str, tags: Mapping[str, str], version: str | None
         raise _translate(exc, f"tag s3://{bucket}/{key}") from exc
     except BotoCoreError as exc:
         raise _translate(exc, f"tag s3://{bucket}/{key}") from exc
+
+
+def get(bucket: str, key: str) -> tuple[ObjectInfo, bytes] | None:
+    """One GET for an object's facts and bytes (the on-demand resizer answers with them); None if absent."""
+    where = f"s3://{bucket}/{key}"
+    try:
+        resp = s3().get_object(Bucket=bucket, Key=key)
+        body = resp["Body"].read()
+    except ClientError as exc:
+        if _code(exc) in _MISSING_CODES:
+            return None
+        raise _translate(exc, f"get {where}") from exc
+    except BotoCoreError as exc:
+        raise _translate(exc, f"get {where}") from exc
+    info = ObjectInfo(
+        bucket=bucket,
+        key=key,
+        etag=_strip(resp.get("ETag", "")),
+        size=int(resp.get("ContentLength", len(body))),
+        version=resp.get("VersionId"),
+        content_type=resp.get("ContentType", ""),
+        metadata=dict(resp.get("Metadata", {})),
+    )
+    return info, body
+
+
+def presigned_get(bucket: str, key: str, expires_s: int = 300) -> str:
+    """A short-lived GET URL: how a thumbnail too large for a Lambda response is handed out.
+
+    Signed locally (no request), so it needs only the s3:GetObject the caller already has.
+    """
+    return str(
+        s3().generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_s
+        )
+    )

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import settings as settings_mod
 from . import source
-from .errors import ImageRejected
+from .errors import ImageRejected, SourceChanged
 from .plan import plan_groups
 from .spec import parse_sizes
 
@@ -39,6 +39,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except ImageRejected as exc:
         logger.warning("rejected", extra={"reason": exc.reason, "detail": exc.detail})
         metrics.add_metric(name="ImagesRejected", unit=MetricUnit.Count, value=1)
+        raise
+    except SourceChanged:
+        logger.info("superseded by a newer upload")
+        metrics.add_metric(name="ImagesSuperseded", unit=MetricUnit.Count, value=1)
         raise
     groups = plan_groups(specs, int(event.get("groupMaxPixels", 0) or 0))
     metrics.add_metric(name="ImagesAccepted", unit=MetricUnit.Count, value=1)
