@@ -70,7 +70,8 @@ def photo(size: tuple[int, int], seed: int) -> Image.Image:
         if pick < 0.4:
             draw.ellipse((x0, y0, x0 + s, y0 + int(s * rnd.uniform(0.4, 1.6))), fill=colour)
         elif pick < 0.8:
-            points = [(x0 + rnd.randrange(-s, s), y0 + rnd.randrange(-s, s)) for _ in range(rnd.randrange(3, 7))]
+            corners = rnd.randrange(3, 7)
+            points = [(x0 + rnd.randrange(-s, s), y0 + rnd.randrange(-s, s)) for _ in range(corners)]
             draw.polygon(points, fill=colour)
         else:
             end = (x0 + rnd.randrange(-s, s), y0 + rnd.randrange(-s, s))

@@ -82,7 +82,9 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
         engine(data, sizes)
         return {"baseline_mb": baseline, "peak_mb": _peak_mb()}
 
+    baseline = _peak_mb()
     engine(data, sizes)  # warm-up: first-call costs (plugin init, codec tables) are not the work
+    peak = _peak_mb()  # the warm-up is one run in a fresh process: its peak is the engine's peak
     totals: list[float] = []
     walls: list[float] = []
     per_size: list[list[float]] = [[] for _ in sizes]
@@ -108,9 +110,34 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
         "reps": job["reps"],
         "cpu_ms": 1000 * statistics.median(totals),
         "cpu_ms_all": [round(1000 * t, 2) for t in totals],
-        "wall_ms": 1000 * statistics.median(walls),
-        "per_size_ms": [1000 * statistics.median(s) if s else None for s in per_size],
+        "wall_ms_all": [round(1000 * t, 2) for t in walls],
+        "per_size_ms_all": [[round(1000 * t, 2) for t in s] for s in per_size],
+        "baseline_mb": baseline,
+        "peak_mb": peak,
         "outputs": files,
+    }
+
+
+def merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pool the repetitions of several rounds (subprocesses) of one engine x image."""
+    good = [r for r in rounds if "error" not in r]
+    if not good:
+        return rounds[0]
+    cpu = [t for r in good for t in r["cpu_ms_all"]]
+    walls = [t for r in good for t in r["wall_ms_all"]]
+    slots = range(len(good[0]["per_size_ms_all"]))
+    per_size = [[t for r in good for t in r["per_size_ms_all"][i]] for i in slots]
+    return {
+        "rounds": len(good),
+        "reps": len(cpu),
+        "cpu_ms": statistics.median(cpu),
+        "cpu_ms_min": min(cpu),
+        "cpu_ms_all": cpu,
+        "wall_ms": statistics.median(walls),
+        "per_size_ms": [statistics.median(s) if s else None for s in per_size],
+        "rss": {"baseline_mb": max(r["baseline_mb"] for r in good),
+                "peak_mb": max(r["peak_mb"] for r in good)},
+        "outputs": good[-1]["outputs"],
     }
 
 

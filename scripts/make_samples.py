@@ -87,10 +87,12 @@ def logo(size: int) -> Image.Image:
     draw = ImageDraw.Draw(art)
     draw.ellipse((big * 0.58, big * 0.22, big * 0.74, big * 0.38), fill=(255, 210, 90))
     draw.polygon(
-        [(big * 0.12, big * 0.78), (big * 0.4, big * 0.36), (big * 0.62, big * 0.78)], fill=(245, 245, 245)
+        [(big * 0.12, big * 0.78), (big * 0.4, big * 0.36), (big * 0.62, big * 0.78)],
+        fill=(245, 245, 245),
     )
     draw.polygon(
-        [(big * 0.42, big * 0.78), (big * 0.64, big * 0.5), (big * 0.9, big * 0.78)], fill=(215, 225, 235)
+        [(big * 0.42, big * 0.78), (big * 0.64, big * 0.5), (big * 0.9, big * 0.78)],
+        fill=(215, 225, 235),
     )
 
     badge = Image.new("L", (big, big), 0)

@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_exec.add_argument("--input", type=Path, required=True, help="JSON input file (see events/)")
     p_exec.add_argument("--json", action="store_true", help="print the result as one JSON object")
     _common(p_exec)
+
+    p_serve = sub.add_parser("serve", help="serve thumbnails by URL, rendering allowed sizes on demand")
+    p_serve.add_argument("paths", nargs="*", help="image files or folders to upload first")
+    p_serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0 = any free one)")
+    _common(p_serve)
     return parser
 
 
@@ -170,6 +175,24 @@ def cmd_execute(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serving
+
+    with _quiet_stdout(args.state / "lambda.log") as out, _cloud(args) as cloud:
+        if args.paths:
+            run(cloud, args.paths, None)
+        with serving(cloud, args.port) as server:
+            out.write(f"thumbflow: serving {server.url}  (gallery at /, thumbnails at /t/<key>; "
+                      "Ctrl-C stops)\n")
+            out.flush()
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                out.write("\nstopping; saving local state\n")
+        persist.save(cloud, args.state)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -177,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "execute":
             return cmd_execute(args)
+        if args.command == "serve":
+            return cmd_serve(args)
     except (TemplateError, FileNotFoundError) as exc:
         print(f"thumbflow: {exc}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ import os
 import threading
 import time
 import uuid
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -122,6 +123,9 @@ class LocalCloud:
             raise RuntimeError("another LocalCloud is running in this process: stop it first")
 
         self._set_env(_FAKE_CREDENTIALS)
+        # Powertools Metrics instances share one store per process; with several handlers
+        # running in threads, one may flush another's metrics and the other then warns.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         self._mock = mock_aws(
             config={
                 "stepfunctions": {"execute_state_machine": True},

@@ -59,8 +59,9 @@ _REDUCING_GAP = 2.0
 # An earlier, smaller intermediate may feed a later size when it is still ~2x larger
 # (1.9 rather than 2.0 so 1024x683 -> 512x342 still counts despite rounding).
 _DERIVE_GAP = 1.9
-# Pillow's resize first box-reduces by an integer factor while the rest stays >= 3x:
-# visually identical to a plain LANCZOS and much faster for big ratios.
+# Pillow's resize may box-reduce by an integer factor first as long as >= 3x is left for
+# LANCZOS; Pillow documents that as indistinguishable from a plain resize, and it is far
+# cheaper when one small size must come straight from a large decode.
 _RESIZE_REDUCING_GAP = 3.0
 
 _TRANSPOSE: dict[int, Image.Transpose] = {
@@ -159,6 +160,7 @@ _HTML_TAGS = frozenset(
     | {"table", "iframe", "form", "img", "br"}
 )
 _BMP_DIB_SIZES = (12, 16, 40, 52, 56, 64, 108, 124)
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\x1b") + b"\x7f"
 _SKIP_XML_PROLOG = re.compile(r"\s*(<\?.*?\?>|<!--.*?-->|<!doctype[^>]*>)", re.S | re.I)
 
 
@@ -190,7 +192,7 @@ def sniff(head: bytes) -> str:
     for magic, kind in _OTHER_MAGIC:
         if head.startswith(magic):
             raise ImageRejected("not-an-image", kind)
-    text = _as_text(head)
+    text = _as_text(head[:HEADER_BYTES])
     if text is None:
         raise ImageRejected("not-an-image", "no known image signature")
     raise ImageRejected(*_classify_text(text))
@@ -225,7 +227,7 @@ def _as_text(head: bytes) -> str | None:
         head = head[3:]
     if b"\x00" in head:
         return None
-    controls = sum(1 for b in head if (b < 0x20 and b not in b"\t\n\r\f\v\x1b") or b == 0x7F)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if controls > len(head) // 200:
         return None
     for cut in range(4):  # the head may end in the middle of a UTF-8 sequence
@@ -320,6 +322,8 @@ def _jpeg_size(b: bytes) -> tuple[int, int]:
             raise _corrupt(f"JPEG segment 0x{marker:02X} has length {length}")
         if marker in _JPEG_SOF:
             return _u16be(b, i + 5), _u16be(b, i + 3)
+        if marker == 0xF7:
+            raise ImageRejected("unsupported-format", "jpeg-ls")
         i += length
 
 
@@ -456,9 +460,10 @@ def _u16le(b: bytes, i: int) -> int:
 def _avif_size(b: bytes) -> tuple[int, int]:
     """Largest ``ispe`` (image spatial extent) in meta/iprp/ipco: the primary image or grid."""
     best: tuple[int, int] | None = None
+    meta_complete = False
 
     def walk(start: int, end: int, path: tuple[bytes, ...]) -> None:
-        nonlocal best
+        nonlocal best, meta_complete
         i = start
         while i + 8 <= end:
             size, kind = _u32be(b, i), b[i + 4 : i + 8]
@@ -472,9 +477,11 @@ def _avif_size(b: bytes) -> tuple[int, int]:
             if size < header:
                 raise _corrupt(f"AVIF box {kind!r} has size {size}")
             body, stop = i + header, min(i + size, end)
-            if kind == b"meta":
-                walk(body + 4, stop, (*path, kind))
-            elif kind in (b"iprp", b"ipco"):
+            # Only meta -> iprp -> ipco is followed, so crafted nesting cannot recurse deeply.
+            if (path, kind) == ((), b"meta"):
+                walk(body + 4, stop, (kind,))
+                meta_complete = i + size <= len(b)
+            elif (path, kind) in (((b"meta",), b"iprp"), ((b"meta", b"iprp"), b"ipco")):
                 walk(body, stop, (*path, kind))
             elif kind == b"ispe" and path[-1:] == (b"ipco",) and body + 12 <= stop:
                 w, h = _u32be(b, body + 4), _u32be(b, body + 8)
@@ -484,6 +491,8 @@ def _avif_size(b: bytes) -> tuple[int, int]:
 
     walk(0, len(b), ())
     if best is None:
+        if meta_complete:
+            raise _corrupt("AVIF meta box has no image size (ispe)")
         raise _NeedMore
     return best
 
@@ -606,7 +615,7 @@ def _open_header(data: bytes, fmt: str, *, complete: bool) -> Image.Image | None
     reader = _Reader(data)
     try:
         im = Image.open(reader, formats=[_PIL_FORMATS[fmt]])
-    except (Image.DecompressionBombError, ImageRejected):
+    except (MemoryError, Image.DecompressionBombError, ImageRejected):
         raise
     except Exception as exc:
         if reader.ran_short or reader.read_all:
@@ -619,22 +628,32 @@ def _open_header(data: bytes, fmt: str, *, complete: bool) -> Image.Image | None
     return im
 
 
-def _orientation(im: Image.Image) -> int:
-    """EXIF orientation as browsers apply it (EXIF only, not XMP), 1 when absent or bogus."""
-    value: object = 1
+def _exif_orientation(raw: bytes | None) -> int:
+    """Orientation tag of a raw EXIF block, 1 when absent or bogus."""
+    if not raw:
+        return 1
     try:
-        raw = im.info.get("exif")
-        if raw is None and "Raw profile type exif" in im.info:
-            raw = bytes.fromhex("".join(im.info["Raw profile type exif"].split("\n")[3:]))
-        if raw:
-            exif = Image.Exif()
-            exif.load(raw)
-            value = exif.get(0x0112, 1)
-        elif hasattr(im, "tag_v2"):
-            value = im.tag_v2.get(0x0112, 1)
+        exif = Image.Exif()
+        exif.load(raw)
+        value = exif.get(0x0112, 1)
     except Exception:  # a broken EXIF block must not cost the image
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _orientation(im: Image.Image) -> int:
+    """EXIF orientation as browsers apply it (EXIF only, never XMP), read before decoding."""
+    raw = im.info.get("exif")
+    if raw is None and "Raw profile type exif" in im.info:  # ImageMagick-style PNG text chunk
+        try:
+            raw = bytes.fromhex("".join(im.info["Raw profile type exif"].split("\n")[3:]))
+        except (AttributeError, ValueError):
+            raw = None
+    tags = getattr(im, "tag_v2", None)  # TIFF keeps the tag in its first IFD
+    if raw is None and tags is not None:
+        value = tags.get(0x0112, 1)
+        return value if isinstance(value, int) and 1 <= value <= 8 else 1
+    return _exif_orientation(raw)
 
 
 def _facts(
@@ -672,7 +691,7 @@ def probe(head: bytes, *, total_bytes: int, max_pixels: int) -> ImageFacts | Non
             if web.exif_missing and not complete:
                 return None  # orientation lives in a trailing EXIF chunk
             w, h = web.size
-            orient = _orientation(_info_only(web.exif))
+            orient = _exif_orientation(web.exif)
             if orient >= 5:
                 w, h = h, w
             return ImageFacts(fmt, w, h, web.mode, orient, web.frames)
@@ -691,14 +710,6 @@ def probe(head: bytes, *, total_bytes: int, max_pixels: int) -> ImageFacts | Non
         # Pillow's TIFF reader reports the already-oriented size; the header has the stored one.
         stored = size if fmt == "tiff" else im.size
         return _facts(fmt, stored, im.mode, _orientation(im), frames)
-
-
-def _info_only(exif: bytes | None) -> Image.Image:
-    """A 1x1 stand-in carrying an EXIF block, so one orientation parser serves every format."""
-    im = Image.new("L", (1, 1))
-    if exif:
-        im.info["exif"] = exif
-    return im
 
 
 # --------------------------------------------------------------------------------------
@@ -922,7 +933,7 @@ def _encode(im: Image.Image, fmt: str, quality: int) -> bytes:
             quality=quality,
             optimize=True,
             progressive=False,
-            subsampling=0 if quality >= 90 else 2, comment=str(id(im)),
+            subsampling=0 if quality >= 90 else 2,
         )
     elif fmt == "png":
         im.save(buf, "PNG", optimize=False, compress_level=6)
@@ -983,7 +994,10 @@ def render(data: bytes, specs: Sequence[SizeSpec], *, max_pixels: int) -> list[R
             full = im.size
         plans = [_plan(i, s, full, orientation >= 5) for i, s in enumerate(specs)]
 
-        base = _to_working_mode(im)
+        try:
+            base = _to_working_mode(im)
+        except (ValueError, OSError, ImageCms.PyCMSError) as exc:
+            raise _corrupt(f"{fmt} {im.mode} pixels cannot be converted: {exc}") from exc
         transform = _colour_transform(icc, base.mode)
         extent = (0.0, 0.0, float(full[0]), float(full[1]))
         sized = _derive(plans, _Intermediate(base, (0.0, 0.0), (factor, factor), extent))

@@ -57,6 +57,17 @@ EXPECTED_GRANTS: dict[str, set[Grant]] = {
     | SAM_XRAY_INLINE_GRANTS,
     # The role SAM makes for the EventBridge rule that starts the workflow.
     "ThumbnailWorkflowUpload": {("states:StartExecution", "ThumbnailWorkflow", "")},
+    # Reads sources (never writes them), writes tagged thumbnails, reads Configure's sizes.
+    "OnDemandFunction": {
+        ("s3:GetObject", "SourceBucket/*", ""),
+        ("s3:ListBucket", "SourceBucket", ""),
+        ("s3:ListBucket", "ThumbnailBucket", ""),
+        ("s3:GetObject", "ThumbnailBucket/*", ""),
+        ("s3:PutObject", "ThumbnailBucket/*", ""),
+        ("s3:PutObjectTagging", "ThumbnailBucket/*", ""),
+        ("states:DescribeStateMachine", "ThumbnailWorkflow", ""),
+    }
+    | SAM_XRAY_INLINE_GRANTS,
 }
 
 EXPECTED_MANAGED_POLICIES: dict[str, list[str]] = {
@@ -65,6 +76,7 @@ EXPECTED_MANAGED_POLICIES: dict[str, list[str]] = {
     "FlagFunction": [BASIC_EXECUTION, XRAY_WRITE],
     "ThumbnailWorkflow": [XRAY_WRITE],
     "ThumbnailWorkflowUpload": [],
+    "OnDemandFunction": [BASIC_EXECUTION, XRAY_WRITE],
 }
 
 EXPECTED_TRUSTED_SERVICE: dict[str, str] = {
@@ -73,6 +85,7 @@ EXPECTED_TRUSTED_SERVICE: dict[str, str] = {
     "FlagFunction": "lambda.amazonaws.com",
     "ThumbnailWorkflow": "states.amazonaws.com",
     "ThumbnailWorkflowUpload": "events.amazonaws.com",
+    "OnDemandFunction": "lambda.amazonaws.com",
 }
 
 # Actions that take no resource ARN, so "*" is the only possible resource.

@@ -16,7 +16,9 @@ import pytest
 from thumbnailer.spec import parse_sizes
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("ValidateFunction", "ResizeFunction", "FlagFunction")
+# The workflow invokes these; the on-demand resizer is reached by its function URL instead.
+WORKFLOW_FUNCTIONS = ("ValidateFunction", "ResizeFunction", "FlagFunction")
+FUNCTIONS = (*WORKFLOW_FUNCTIONS, "OnDemandFunction")
 POWERTOOLS_VARS = (
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_LOG_LEVEL",
@@ -193,7 +195,7 @@ def test_definition_substitutions_match_placeholders(
 def test_function_arn_substitutions_point_at_their_functions(sam_template: dict[str, Any]) -> None:
     """Swapping two ARNs would run the wrong Lambda with a payload it cannot read."""
     subs = sam_template["Resources"]["ThumbnailWorkflow"]["Properties"]["DefinitionSubstitutions"]
-    for function in FUNCTIONS:
+    for function in WORKFLOW_FUNCTIONS:
         assert subs[f"{function}Arn"] == {"Fn::GetAtt": [function, "Arn"]}
     assert subs["AlertTopicArn"] == {"Ref": "AlertTopic"}
 

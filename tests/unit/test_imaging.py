@@ -34,7 +34,9 @@ REPO = Path(__file__).resolve().parents[2]
 def noise(size: tuple[int, int], seed: int, amplitude: int = 24) -> Image.Image:
     """Seeded grey noise centred on 128 (Pillow's effect_noise is not seedable)."""
     rnd = random.Random(seed)
-    raw = bytes(128 - amplitude // 2 + b % (amplitude + 1) for b in rnd.randbytes(size[0] * size[1]))
+    raw = bytes(
+        128 - amplitude // 2 + b % (amplitude + 1) for b in rnd.randbytes(size[0] * size[1])
+    )
     return Image.frombytes("L", size, raw)
 
 
@@ -61,7 +63,9 @@ def photo(width: int = 320, height: int = 240, seed: int = 1) -> Image.Image:
             (x, height * (0.55 + 0.1 * layer) + rnd.uniform(-0.06, 0.06) * height)
             for x in range(0, width + step, step)
         ]
-        draw.polygon([(0, height), *ridge, (width, height)], fill=(50 + 30 * layer, 115 - 25 * layer, 45))
+        draw.polygon(
+            [(0, height), *ridge, (width, height)], fill=(50 + 30 * layer, 115 - 25 * layer, 45)
+        )
     grain = Image.merge("RGB", [noise((width, height), seed + i) for i in range(3)])
     return Image.blend(sky, grain, 0.1)
 
@@ -109,7 +113,9 @@ def s15(value: float) -> bytes:
     return struct.pack(">i", round(value * 65536))
 
 
-def matrix_icc(description: str, colorants: list[tuple[float, float, float]], gamma: float) -> bytes:
+def matrix_icc(
+    description: str, colorants: list[tuple[float, float, float]], gamma: float
+) -> bytes:
     """An ICC v2 matrix/TRC RGB display profile built byte by byte (ImageCms cannot make one)."""
 
     def xyz(x: float, y: float, z: float) -> bytes:
@@ -170,16 +176,14 @@ def with_hole(img: Image.Image) -> Image.Image:
     return rgba
 
 
-def spec(w: int, h: int | None = None, fit: str = "inside", fmt: str = "auto", q: int = 80) -> SizeSpec:
+def spec(
+    w: int, h: int | None = None, fit: str = "inside", fmt: str = "auto", q: int = 80
+) -> SizeSpec:
     return SizeSpec(w, w if h is None else h, fit, fmt, q)
 
 
 # --------------------------------------------------------------------------------------
 # sniff
-
-
-def _avif_or_none() -> bytes | None:
-    return encode(photo(64, 48), "AVIF") if features.check("avif") else None
 
 
 @pytest.mark.parametrize(
@@ -202,19 +206,28 @@ def test_sniff_names_each_supported_format(fmt: str, options: dict[str, object])
 
 
 def test_sniff_avif_when_pillow_reads_it() -> None:
-    data = _avif_or_none()
-    if data is None:  # this Pillow cannot write AVIF: then the brand must be refused by name
+    if features.check("avif"):
+        assert sniff(encode(photo(64, 48), "AVIF")) == "avif"
+    else:  # this Pillow cannot read AVIF: then the brand must be refused by name
         data = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + bytes(64)
         with pytest.raises(ImageRejected) as exc:
             sniff(data)
         assert exc.value.reason == "unsupported-format"
-    else:
-        assert sniff(data) == "avif"
 
 
-def test_sniff_ignores_what_the_bytes_claim_to_be_called() -> None:
-    png = encode(photo(32, 32), "PNG")
-    assert sniff(png) == "png"  # no name is ever passed, so only the magic can decide
+@pytest.mark.parametrize(
+    ("head", "reason"),
+    [
+        (b"<!doctype html><html><body><svg><circle r='4'/></svg></body></html>", "html"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><!-- <html> --></svg>", "svg"),
+        (b"BMW 320d, photos to follow\n", "text"),  # "BM" alone does not make a bitmap
+        (b"GIF89 is not quite a GIF header\n", "text"),
+    ],
+)
+def test_sniff_judges_by_structure_not_by_words_inside(head: bytes, reason: str) -> None:
+    with pytest.raises(ImageRejected) as exc:
+        sniff(head)
+    assert exc.value.reason == reason
 
 
 @pytest.mark.parametrize(
@@ -383,12 +396,15 @@ def test_probe_corrupt_header(data: bytes) -> None:
 
 
 def test_probe_never_decodes_pixels(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: ImageFile.ImageFile) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("probe decoded pixels")
 
+    sources = {
+        fmt: encode(photo(80, 60), fmt) for fmt in ("JPEG", "PNG", "GIF", "TIFF", "BMP", "WEBP")
+    }
     monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
-    for fmt in ("JPEG", "PNG", "GIF", "TIFF", "BMP", "WEBP"):
-        data = encode(photo(80, 60), fmt)
+    monkeypatch.setattr(Image, "_getdecoder", refuse)
+    for data in sources.values():
         facts = probe(data[:HEADER_BYTES], total_bytes=len(data), max_pixels=CAP)
         assert facts is not None and (facts.width, facts.height) == (80, 60)
 
@@ -519,7 +535,9 @@ def test_render_applies_every_exif_orientation(orientation: int, source_format: 
         160,
         orientation,
     )
-    full, half = render(data, [spec(500, 500, fmt="png"), spec(120, 120, fmt="png")], max_pixels=CAP)
+    full, half = render(
+        data, [spec(500, 500, fmt="png"), spec(120, 120, fmt="png")], max_pixels=CAP
+    )
     assert (full.width, full.height, half.width, half.height) == (240, 160, 120, 80)
     for out, k in ((full, 1), (half, 2)):
         img = decode(out).convert("RGB")
@@ -579,7 +597,9 @@ def test_render_cmyk_jpeg_colours() -> None:
 @pytest.mark.parametrize("mode", ["1", "L"])
 def test_render_grey_stays_grey(mode: str) -> None:
     src = photo(200, 150).convert(mode)
-    jpeg, webp = render(encode(src, "PNG"), [spec(100, fmt="jpeg"), spec(100, fmt="webp")], max_pixels=CAP)
+    jpeg, webp = render(
+        encode(src, "PNG"), [spec(100, fmt="jpeg"), spec(100, fmt="webp")], max_pixels=CAP
+    )
     assert decode(jpeg).mode == "L"
     r, g, b = decode(webp).convert("RGB").split()
     assert ImageChops.difference(r, g).getextrema()[1] <= 2
@@ -590,7 +610,8 @@ def test_render_grey_stays_grey(mode: str) -> None:
 def palette_with_hole() -> Image.Image:
     """P image whose left half uses palette entry 63, the only transparent one."""
     img = photo(200, 150).quantize(63)
-    img.putpalette(img.getpalette()[: 63 * 3] + [255, 0, 255])  # hidden magenta
+    palette = img.getpalette() or []
+    img.putpalette([*palette[: 63 * 3], 255, 0, 255])  # hidden magenta
     ImageDraw.Draw(img).rectangle((0, 0, 99, 149), fill=63)
     img.info["transparency"] = 63
     return img
@@ -600,7 +621,9 @@ def palette_with_hole() -> Image.Image:
 def test_render_palette_transparency_goes_to_webp_with_alpha(source_format: str) -> None:
     data = encode(palette_with_hole(), source_format)
     assert Image.open(io.BytesIO(data)).mode == "P"
-    auto, png, jpeg = render(data, [spec(100), spec(100, fmt="png"), spec(100, fmt="jpeg")], max_pixels=CAP)
+    auto, png, jpeg = render(
+        data, [spec(100), spec(100, fmt="png"), spec(100, fmt="jpeg")], max_pixels=CAP
+    )
     assert (auto.format, auto.content_type) == ("webp", "image/webp")
     for out in (auto, png):
         img = decode(out)
@@ -609,6 +632,8 @@ def test_render_palette_transparency_goes_to_webp_with_alpha(source_format: str)
         assert mean(img.getchannel("A"), (60, 0, 100, 75))[0] > 253
     flat = decode(jpeg)
     assert flat.mode == "RGB" and close(mean(flat, (0, 0, 40, 75)), (255, 255, 255), 3)
+    opaque = photo(200, 150).resize((100, 75), Image.Resampling.LANCZOS)
+    assert close(mean(flat, (60, 0, 100, 75)), mean(opaque, (60, 0, 100, 75)), 12)
 
 
 def test_render_opaque_rgba_goes_to_jpeg() -> None:
@@ -628,6 +653,8 @@ def test_render_la_keeps_alpha_where_format_allows() -> None:
     assert decode(png).mode == "LA" and decode(webp).mode == "RGBA"
     assert mean(decode(webp).getchannel("A"), (60, 0, 100, 75))[0] < 2
     assert decode(jpeg).mode == "L" and mean(decode(jpeg), (60, 0, 100, 75))[0] > 250
+    grey = src.resize((100, 75), Image.Resampling.LANCZOS)
+    assert abs(mean(decode(jpeg), (0, 0, 40, 75))[0] - mean(grey, (0, 0, 40, 75))[0]) < 5
 
 
 def test_render_srgb_profile_is_left_alone_and_dropped() -> None:
@@ -649,7 +676,7 @@ def test_render_converts_wide_gamut_profile_to_srgb() -> None:
     patch = (10, 10, 90, 140)
     assert not close(mean(expected, patch), (60, 180, 60), 10)  # the conversion matters
 
-    for source_format in ("PNG", "JPEG"):
+    for source_format in ("PNG", "JPEG"):  # iCCP chunk and APP2 segments
         data = encode(
             src,
             source_format,
@@ -660,6 +687,15 @@ def test_render_converts_wide_gamut_profile_to_srgb() -> None:
         img = decode(out)
         assert "icc_profile" not in img.info
         assert close(mean(img, patch), mean(expected, patch), 3)
+
+    # With alpha: colours converted, transparency untouched (the right half is see-through).
+    rgba = with_hole(src.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+    data = encode(rgba, "PNG", icc_profile=ADOBE_LIKE_ICC)
+    (out,) = render(data, [spec(200, fmt="png")], max_pixels=CAP)
+    img = decode(out)
+    assert img.mode == "RGBA" and img.getchannel("A").getextrema() == (0, 255)
+    flipped = (200 - patch[2], patch[1], 200 - patch[0], patch[3])
+    assert close(mean(img.convert("RGB"), flipped), mean(expected, patch), 3)
 
 
 # --------------------------------------------------------------------------------------
@@ -681,7 +717,9 @@ def test_render_strips_all_metadata() -> None:
     )
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     src = photo(300, 200)
-    data = encode(src, "JPEG", exif=exif.tobytes(), xmp=xmp, comment=b"secret-comment", icc_profile=icc)
+    data = encode(
+        src, "JPEG", exif=exif.tobytes(), xmp=xmp, comment=b"secret-comment", icc_profile=icc
+    )
     source = Image.open(io.BytesIO(data))
     assert {"exif", "xmp", "comment", "icc_profile"} <= set(source.info)
 
@@ -771,7 +809,9 @@ class DecodeSpy:
 def test_render_decodes_once_for_all_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
     data = encode(photo(2400, 1600), "JPEG", quality=90)
     spy = DecodeSpy(monkeypatch)
-    out = render(data, [spec(s) for s in (64, 128, 256)] + [spec(100, 100, "cover")], max_pixels=CAP)
+    out = render(
+        data, [spec(s) for s in (64, 128, 256)] + [spec(100, 100, "cover")], max_pixels=CAP
+    )
     assert len(out) == 4
     assert (spy.opens, spy.decoders) == (1, 1)
     # Draft: the largest output is 256 wide, so a 1/4 DCT decode (600x400) keeps a >2x gap.
@@ -790,6 +830,27 @@ def test_render_draft_accounts_for_rotation_and_cover(monkeypatch: pytest.Monkey
     spy.loaded.clear()
     (out,) = render(data, [spec(100, 100, "cover")], max_pixels=CAP)  # 800/100 = 8 -> 1/4
     assert spy.loaded == [(600, 200)]
+
+
+def test_render_derives_smaller_sizes_from_larger_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = encode(photo(2400, 1800), "JPEG", quality=90)
+    calls: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    real_resize = Image.Image.resize
+
+    def spy_resize(self: Image.Image, size: tuple[int, int], *args: object, **kw: object) -> object:
+        calls.append((self.size, tuple(size)))
+        return real_resize(self, size, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image.Image, "resize", spy_resize)
+    out = render(data, [spec(s) for s in (64, 512, 128, 256)], max_pixels=CAP)
+    assert [(r.width, r.height) for r in out] == [(64, 48), (512, 384), (128, 96), (256, 192)]
+    # 1/2 DCT decode (1200x900: >= 2x the 512 output), then each size from the one above.
+    assert calls == [
+        ((1200, 900), (512, 384)),
+        ((512, 384), (256, 192)),
+        ((256, 192), (128, 96)),
+        ((128, 96), (64, 48)),
+    ]
 
 
 def test_render_chained_sizes_match_direct_resizes() -> None:
@@ -912,3 +973,52 @@ def test_module_is_the_only_pil_user_and_has_no_aws_imports() -> None:
     assert "boto3" not in source and "logging" not in source
     others = [p for p in (REPO / "functions").rglob("*.py") if p.name != "imaging.py"]
     assert all("PIL" not in p.read_text() for p in others)
+
+
+def mutations(data: bytes, seed: int, count: int) -> list[bytes]:
+    """Seeded byte flips, overwritten runs and cuts: the shapes real corruption takes."""
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(count):
+        b = bytearray(data)
+        kind = rnd.randrange(3)
+        if kind == 0:
+            for _ in range(rnd.randint(1, 8)):
+                b[rnd.randrange(len(b))] = rnd.randrange(256)
+        elif kind == 1:
+            at, n = rnd.randrange(len(b)), rnd.randint(1, 64)
+            b[at : at + n] = rnd.randbytes(n)
+        else:
+            del b[rnd.randrange(1, len(b)) :]
+        out.append(bytes(b))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options"),
+    [
+        ("JPEG", {}),
+        ("JPEG", {"progressive": True}),
+        ("PNG", {}),
+        ("GIF", {}),
+        ("WEBP", {}),
+        ("TIFF", {"compression": "tiff_deflate"}),
+        ("BMP", {}),
+    ],
+)
+def test_mangled_files_only_ever_raise_image_rejected(fmt: str, options: dict[str, object]) -> None:
+    data = encode(photo(120, 90), fmt, **options)
+    outcomes = set()
+    for mangled in mutations(data, seed=len(data), count=25):
+        try:
+            render(mangled, [spec(64), spec(32, 32, "cover", "png")], max_pixels=CAP)
+            outcomes.add("ok")
+        except ImageRejected as exc:
+            outcomes.add(exc.reason)
+        try:
+            probe(mangled[:4096], total_bytes=len(mangled), max_pixels=CAP)
+        except ImageRejected as exc:
+            outcomes.add(exc.reason)
+    known = {"ok", "truncated", "corrupt", "too-many-pixels", "zero-dimensions", "not-an-image"}
+    assert outcomes <= known | {"unsupported-format", "text"}  # a hit magic number re-sniffs
+    assert "truncated" in outcomes

@@ -1,0 +1,179 @@
+"""Targets of issue 4, judged against the measurements, and the markdown printed at the end."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .engines import REPO
+
+ENGINE_ORDER = ("engine", "engine-groups", "simple", "pyvips")
+JPEG_12_24 = ("jpeg-12mp", "jpeg-24mp", "jpeg-12mp-progressive", "jpeg-12mp-exif6")
+JPEG_ALL = ("jpeg-2mp", *JPEG_12_24)
+
+
+@dataclass
+class Target:
+    name: str
+    measured: float | None
+    limit: float
+    unit: str
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.measured is not None and self.measured <= self.limit
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "FAIL"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "passed": self.passed}
+
+
+def resize_memory_mb() -> int:
+    """ResizeFunction's MemorySize (falling back to Globals), as template.yaml sets it."""
+    from thumbflow.cfn import load_template
+
+    template = load_template(REPO / "template.yaml")
+    globals_fn = (template.get("Globals") or {}).get("Function") or {}
+    props = template["Resources"]["ResizeFunction"].get("Properties") or {}
+    return int(props.get("MemorySize", globals_fn.get("MemorySize", 128)))
+
+
+def _cpu(results: dict[str, Any], image: str, engine: str) -> float | None:
+    return ((results["cpu"].get(image) or {}).get(engine) or {}).get("cpu_ms")
+
+
+def _ratio(results: dict[str, Any], image: str, a: str, b: str) -> float | None:
+    x, y = _cpu(results, image, a), _cpu(results, image, b)
+    return x / y if x and y else None
+
+
+def _rss(results: dict[str, Any], image: str, engine: str) -> float | None:
+    return ((results["rss"].get(image) or {}).get(engine) or {}).get("peak_mb")
+
+
+def targets(results: dict[str, Any]) -> list[Target]:
+    out: list[Target] = []
+    for image in ("jpeg-2mp", *JPEG_12_24):
+        if image in results["cpu"]:
+            limit = 0.7 if image == "jpeg-2mp" else 0.5
+            out.append(Target(f"CPU all sizes vs simple, {image}", _ratio(results, image, "engine", "simple"),
+                              limit, "x"))
+    for image in JPEG_ALL:
+        if image in results["cpu"]:
+            out.append(Target(f"CPU all sizes vs pyvips, {image}", _ratio(results, image, "engine", "pyvips"),
+                              0.7, "x"))
+    if "png-12mp-rgba" in results["cpu"]:
+        out.append(Target("CPU all sizes vs pyvips, png-12mp-rgba",
+                          _ratio(results, "png-12mp-rgba", "engine", "pyvips"), 0.6, "x"))
+    if "jpeg-24mp" in results["rss"]:
+        out.append(Target("peak RSS, jpeg-24mp (engine process)",
+                          _rss(results, "jpeg-24mp", "engine"), 80, "MB"))
+    if "jpeg-100mp" in results["rss"]:
+        memory = results["resize_memory_mb"]
+        out.append(Target("peak RSS, jpeg-100mp vs ResizeFunction MemorySize",
+                          _rss(results, "jpeg-100mp", "engine"), memory, "MB",
+                          f"engine process; + handler imports ~{results.get('handler_extra_mb', 0):.0f} MB"))
+    for name, figures in (results.get("coldstart") or {}).get("modules", {}).items():
+        out.append(Target(f"cold init, thumbnailer.{name}", figures.get("import_s"), 0.5, "s",
+                          f"S3 client on first call +{figures.get('client_s', 0):.2f} s"))
+    local = results.get("local")
+    if local:
+        out.append(Target("local mode orchestration share", local["outside_share_union"] * 100, 25, "%",
+                          f"union of handler spans; issue formula 1-sum/wall = {local['outside_share']:.0%}, "
+                          f"CPU-based {local['outside_share_cpu']:.0%}"))
+    checks = results.get("checks") or {}
+    bad = [f"{img}/{eng}/{c['size']}" for img, by in checks.items() for eng, cs in by.items()
+           for c in cs if not (c["dims_ok"] and c["orientation_ok"] and c["format_ok"])
+           and eng in ("engine", "engine-groups")]
+    out.append(Target("engine outputs: dimensions, orientation, format", float(len(bad)), 0, "failures",
+                      ", ".join(bad[:6])))
+    return out
+
+
+def _fmt(value: float | None, digits: int = 0, suffix: str = "") -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}{suffix}"
+
+
+def markdown(results: dict[str, Any], judged: list[Target]) -> str:
+    sizes = results["sizes"]
+    lines = [
+        f"## thumbflow bench ({results['machine']})",
+        "",
+        f"Sizes: {', '.join(sizes)} (Configure; groupMaxPixels {results['group_max_pixels']} -> "
+        f"{results['groups']} render group(s)). CPU = median process_time over {results['reps']} runs after "
+        "a warm-up, ms for all sizes. RSS = peak of a fresh process running the engine once.",
+        "",
+        "| image | MP | engine | engine per-size groups | simple | pyvips | engine/simple | engine/pyvips "
+        "| RSS MB engine / simple / pyvips |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for image, mp in results["images"].items():
+        cpu = results["cpu"].get(image)
+        rss = " / ".join(_fmt(_rss(results, image, e)) for e in ("engine", "simple", "pyvips"))
+        if cpu is None:
+            lines.append(f"| {image} | {mp:.1f} | - | - | - | - | - | - | {rss} |")
+            continue
+        cells = [_fmt(_cpu(results, image, e)) for e in ENGINE_ORDER]
+        vs_simple = _fmt(_ratio(results, image, "engine", "simple"), 2)
+        vs_vips = _fmt(_ratio(results, image, "engine", "pyvips"), 2)
+        lines.append(f"| {image} | {mp:.1f} | {' | '.join(cells)} | {vs_simple} | {vs_vips} | {rss} |")
+    lines += ["", "Per size, ms (engine-groups: one render call per size; simple and pyvips work per size):",
+              "", "| image | engine | " + " | ".join(sizes) + " |", "|---|---|" + "---:|" * len(sizes)]
+    for image, by_engine in results["cpu"].items():
+        for engine in ("engine-groups", "simple", "pyvips"):
+            per = (by_engine.get(engine) or {}).get("per_size_ms") or []
+            lines.append(f"| {image} | {engine} | " + " | ".join(_fmt(v) for v in per) + " |")
+    lines += ["", "Output checks: mean absolute difference (0-255) vs LANCZOS from the full upright decode,"
+              " per size; `!` marks a wrong dimension, orientation or format:", "",
+              "| image | engine | simple | pyvips |", "|---|---|---|---|"]
+    for image, by_engine in (results.get("checks") or {}).items():
+        cells = []
+        for engine in ("engine", "simple", "pyvips"):
+            cs = by_engine.get(engine) or []
+            cells.append(" ".join(
+                f"{c['mad']:.2f}{'' if c['dims_ok'] and c['orientation_ok'] and c['format_ok'] else '!'}"
+                for c in cs))
+        first = (by_engine.get("engine") or [{}])
+        shape = ", ".join(f"{c.get('width')}x{c.get('height')}" for c in first)
+        lines.append(f"| {image} ({shape}) | " + " | ".join(cells) + " |")
+    cold = results.get("coldstart") or {}
+    if cold:
+        lines += ["", f"Cold start (median of {cold.get('reps')}; bare interpreter start "
+                  f"{cold['interpreter_start_s'] * 1000:.0f} ms, not included):", "",
+                  "| module | import+init s | S3 client (1st call) s | whole process s | RSS MB |",
+                  "|---|---:|---:|---:|---:|"]
+        for name, f in cold["modules"].items():
+            if "error" in f:
+                lines.append(f"| {name} | error: {f['error']} | | | |")
+            else:
+                lines.append(f"| {name} | {f['import_s']:.3f} | {f['client_s']:.3f} | {f['process_s']:.3f} "
+                             f"| {f['rss_mb']:.0f} |")
+    local = results.get("local")
+    if local:
+        lines += ["", f"Local mode: {local['images']} x 12 MP JPEG, {local['statuses']}, "
+                  f"{local['thumbnails']} thumbnails, {local['invocations']} invocations "
+                  f"({local['errors']} errors):", "",
+                  "| wall s | images/s | handler sum s | handler busy (union) s | outside share (1-sum/wall) "
+                  "| outside share (1-union/wall) | CPU outside handlers |",
+                  "|---:|---:|---:|---:|---:|---:|---:|",
+                  f"| {local['wall_s']:.1f} | {local['images_per_s']:.2f} | {local['handler_sum_s']:.1f} "
+                  f"| {local['busy_s']:.1f} | {local['outside_share']:.0%} "
+                  f"| {local['outside_share_union']:.0%} | {local['outside_share_cpu']:.0%} |", "",
+                  "handler sum = sum of `cloud.runtime.invocations[*].seconds` (each invocation's own wall "
+                  "span; executions overlap in threads, so the sum can exceed wall). "
+                  "union = total time at least one handler ran (spans stamped by wrapping Runtime.invoke). "
+                  "CPU outside = 1 - handler thread CPU / process CPU."]
+        per_fn = ", ".join(f"{k} {v['count']}x median {v['median_s']:.2f}s"
+                           for k, v in local["by_function"].items())
+        lines.append(f"Per function: {per_fn}.")
+    lines += ["", "### Targets (issue 4)", "", "| target | measured | limit | verdict | note |",
+              "|---|---:|---:|---|---|"]
+    for t in judged:
+        digits = 2 if t.unit in ("x", "s") else 0
+        lines.append(f"| {t.name} | {_fmt(t.measured, digits)} {t.unit} | {t.limit:g} {t.unit} "
+                     f"| **{t.verdict}** | {t.detail} |")
+    return "\n".join(lines)
