@@ -105,7 +105,8 @@ def markdown(results: dict[str, Any], judged: list[Target]) -> str:
         "",
         f"Sizes: {', '.join(sizes)} (Configure; groupMaxPixels {results['group_max_pixels']} -> "
         f"{results['groups']} render group(s)). CPU = median process_time over {results['reps']} runs after "
-        "a warm-up, ms for all sizes. RSS = peak of a fresh process running the engine once.",
+        "a warm-up (2 fresh processes per engine x image), ms for all sizes. "
+        "RSS = peak of a fresh process running the engine once.",
         "",
         "| image | MP | engine | engine per-size groups | simple | pyvips | engine/simple | engine/pyvips "
         "| RSS MB engine / simple / pyvips |",

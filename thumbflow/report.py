@@ -38,7 +38,8 @@ h1{font-size:20px} .src{background:#fff;border:1px solid #ddd;border-radius:8px;
 .SUCCEEDED .status{color:#17803d} .FAILED .status{color:#b42318}
 .thumbs{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-end;margin-top:8px}
 figure{margin:0;text-align:center} figcaption{font-size:12px;color:#555}
-img{background:repeating-conic-gradient(#ddd 0 25%,#fff 0 50%) 0 0/16px 16px;max-width:100%}
+img{background:repeating-conic-gradient(#ddd 0 25%,#fff 0 50%) 0 0/16px 16px;max-width:100%;
+max-height:260px;width:auto;height:auto}
 .err{font-family:ui-monospace,monospace;white-space:pre-wrap;color:#b42318}
 """
 
