@@ -89,6 +89,19 @@ def _strip(etag: str) -> str:
     return etag.strip('"')
 
 
+def _info(bucket: str, key: str, resp: Mapping[str, Any], default_size: int = 0) -> ObjectInfo:
+    """The facts HEAD and GET both answer with."""
+    return ObjectInfo(
+        bucket=bucket,
+        key=key,
+        etag=_strip(resp.get("ETag", "")),
+        size=int(resp.get("ContentLength", default_size)),
+        version=resp.get("VersionId"),
+        content_type=resp.get("ContentType", ""),
+        metadata=dict(resp.get("Metadata", {})),
+    )
+
+
 def head(bucket: str, key: str, version: str | None = None) -> ObjectInfo | None:
     """HEAD an object; None when it does not exist."""
     kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
@@ -102,15 +115,7 @@ def head(bucket: str, key: str, version: str | None = None) -> ObjectInfo | None
         raise _translate(exc, f"head s3://{bucket}/{key}") from exc
     except BotoCoreError as exc:
         raise _translate(exc, f"head s3://{bucket}/{key}") from exc
-    return ObjectInfo(
-        bucket=bucket,
-        key=key,
-        etag=_strip(resp.get("ETag", "")),
-        size=int(resp.get("ContentLength", 0)),
-        version=resp.get("VersionId"),
-        content_type=resp.get("ContentType", ""),
-        metadata=dict(resp.get("Metadata", {})),
-    )
+    return _info(bucket, key, resp)
 
 
 def resolve(bucket: str, key: str, version: str | None = None) -> ObjectInfo | None:
@@ -230,15 +235,7 @@ def get(bucket: str, key: str) -> tuple[ObjectInfo, bytes] | None:
         raise _translate(exc, f"get {where}") from exc
     except BotoCoreError as exc:
         raise _translate(exc, f"get {where}") from exc
-    info = ObjectInfo(
-        bucket=bucket,
-        key=key,
-        etag=_strip(resp.get("ETag", "")),
-        size=int(resp.get("ContentLength", len(body))),
-        version=resp.get("VersionId"),
-        content_type=resp.get("ContentType", ""),
-        metadata=dict(resp.get("Metadata", {})),
-    )
+    info = _info(bucket, key, resp, default_size=len(body))
     return info, body
 
 
