@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="local mode with 10 images instead of 50")
     parser.add_argument("--reps", type=int, default=5, help="timed repetitions per engine x image (>= 5)")
     parser.add_argument("--local-images", type=int, default=None, help="override the local-mode image count")
+    parser.add_argument("--cost-images", type=int, default=10, help="12 MP JPEGs priced by `thumbflow cost`")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     count = args.local_images or (10 if args.quick else 50)
     _log(f"local mode with {count} images")
     results["local"] = localrun.run(count)
+    _log(f"cost on {args.cost_images} images, one at a time")
+    results["cost"] = localrun.cost(args.cost_images)
 
     judged = report.targets(results)
     results["targets"] = [t.to_dict() for t in judged]

@@ -97,3 +97,25 @@ def run(count: int, workers: int = 2) -> dict[str, Any]:
         "handler_cpu_s": sum(handler_cpu),
         "outside_share_cpu": 1 - sum(handler_cpu) / cpu if cpu else None,
     }
+
+
+def cost(count: int, workers: int = 2) -> dict[str, Any]:
+    """`thumbflow cost` on ``count`` distinct 12 MP JPEGs: dollars per million images, both types."""
+    from thumbflow import cost as costing
+    from thumbflow.localcloud import LocalCloud
+    from thumbflow.runner import collect_uploads
+
+    prices = costing.load_prices()
+    with tempfile.TemporaryDirectory(prefix="thumbflow-bench-cost-") as tmp:
+        folder = Path(tmp) / "uploads"
+        corpus.local_set(folder, count, workers)
+        with open(os.devnull, "w") as sink, LocalCloud(time_scale=1.0) as cloud:
+            log = costing.CountingLog(sink)
+            usage = costing.run_one_at_a_time(cloud, collect_uploads([folder]), log, prices)
+    return {
+        "images": count,
+        "usage": usage.to_dict(),
+        "totals": costing.totals(usage, prices),
+        "lines": [vars(line) for line in costing.bill(usage, prices)],
+        "prices_as_of": prices["as_of"],
+    }

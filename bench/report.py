@@ -77,14 +77,26 @@ def targets(results: dict[str, Any]) -> list[Target]:
         out.append(Target("peak RSS, jpeg-100mp vs ResizeFunction MemorySize",
                           _rss(results, "jpeg-100mp", "engine"), memory, "MB",
                           f"engine process; + handler imports ~{results.get('handler_extra_mb', 0):.0f} MB"))
-    for name, figures in (results.get("coldstart") or {}).get("modules", {}).items():
-        out.append(Target(f"cold init, thumbnailer.{name}", figures.get("import_s"), 0.5, "s",
-                          f"S3 client on first call +{figures.get('client_s', 0):.2f} s"))
+    cold = results.get("coldstart") or {}
+    tracing = (cold.get("tracing") or {}).get("deployed", "?")
+    for name, figures in cold.get("modules", {}).items():
+        out.append(Target(f"cold init, thumbnailer.{name} (tracing {tracing}, as deployed)",
+                          figures.get("import_s"), 0.5, "s",
+                          f"wall; CPU {figures.get('import_cpu_s', 0):.2f} s; first invocation "
+                          f"+{figures.get('client_s', 0):.2f} s (S3 client)"))
     local = results.get("local")
     if local:
-        out.append(Target("local mode orchestration share", local["outside_share_union"] * 100, 25, "%",
-                          f"union of handler spans; issue formula 1-sum/wall = {local['outside_share']:.0%}, "
-                          f"CPU-based {local['outside_share_cpu']:.0%}"))
+        out.append(Target("local mode orchestration share of wall time", local["outside_share_union"] * 100,
+                          25, "%",
+                          "wall time with no handler running; of this process's CPU, "
+                          f"{local['outside_share_cpu']:.0%} is spent outside handlers (moto, interpreter, "
+                          "uploads)"))
+    spent = results.get("cost")
+    if spent:
+        out.append(Target("Express workflow cost, 4 sizes, 12 MP JPEGs", spent["totals"]["EXPRESS"], 40,
+                          "$/M images",
+                          f"`thumbflow cost` on {spent['images']} images one at a time; Standard "
+                          f"${spent['totals']['STANDARD']:.0f}/M; prices as of {spent['prices_as_of']}"))
     checks = results.get("checks") or {}
     bad = [f"{img}/{eng}/{c['size']}" for img, by in checks.items() for eng, cs in by.items()
            for c in cs if not (c["dims_ok"] and c["orientation_ok"] and c["format_ok"])
@@ -143,34 +155,57 @@ def markdown(results: dict[str, Any], judged: list[Target]) -> str:
         lines.append(f"| {image} ({shape}) | " + " | ".join(cells) + " |")
     cold = results.get("coldstart") or {}
     if cold:
-        lines += ["", f"Cold start (median of {cold.get('reps')}; bare interpreter start "
-                  f"{cold['interpreter_start_s'] * 1000:.0f} ms, not included):", "",
-                  "| module | import+init s | S3 client (1st call) s | whole process s | RSS MB |",
-                  "|---|---:|---:|---:|---:|"]
-        for name, f in cold["modules"].items():
-            if "error" in f:
-                lines.append(f"| {name} | error: {f['error']} | | | |")
-            else:
-                lines.append(f"| {name} | {f['import_s']:.3f} | {f['client_s']:.3f} | {f['process_s']:.3f} "
-                             f"| {f['rss_mb']:.0f} |")
+        tracing = cold.get("tracing") or {}
+        template_tracing = ", ".join(tracing.get("template_tracing", []))
+        start_ms = cold["interpreter_start_s"] * 1000
+        lines += ["", f"Cold start (median of {cold.get('reps')} fresh interpreters in the Lambda "
+                  f"environment the template sets; bare interpreter start {start_ms:.0f} ms, not "
+                  f"included). Template `Tracing`: {template_tracing}; Powertools tracing as deployed: "
+                  f"**{tracing.get('deployed')}**. import+init = `import thumbnailer.<module>` (the init "
+                  "phase); 1st invocation = what only the first call adds (the S3 client):", "",
+                  "| module | tracing | import+init s (wall) | import+init s (CPU) "
+                  "| 1st invocation s (wall / CPU) | whole process s | RSS MB | X-Ray SDK loaded |",
+                  "|---|---|---:|---:|---:|---:|---:|---|"]
+        configs = [(f"{tracing.get('deployed')} (deployed)", cold.get("modules") or {})]
+        other = cold.get("other") or {}
+        if other:
+            configs.append((str(other.get("tracing")), other.get("modules") or {}))
+        for label, modules in configs:
+            for name, f in modules.items():
+                if "error" in f:
+                    lines.append(f"| {name} | {label} | error: {f['error']} | | | | | |")
+                    continue
+                lines.append(f"| {name} | {label} | {f['import_s']:.3f} | {f['import_cpu_s']:.3f} "
+                             f"| {f['client_s']:.3f} / {f['client_cpu_s']:.3f} | {f['process_s']:.3f} "
+                             f"| {f['rss_mb']:.0f} | {'yes' if f.get('xray_imported') else 'no'} |")
     local = results.get("local")
     if local:
         lines += ["", f"Local mode: {local['images']} x 12 MP JPEG, {local['statuses']}, "
                   f"{local['thumbnails']} thumbnails, {local['invocations']} invocations "
                   f"({local['errors']} errors):", "",
-                  "| wall s | images/s | handler sum s | handler busy (union) s | outside share (1-sum/wall) "
-                  "| outside share (1-union/wall) | CPU outside handlers |",
-                  "|---:|---:|---:|---:|---:|---:|---:|",
-                  f"| {local['wall_s']:.1f} | {local['images_per_s']:.2f} | {local['handler_sum_s']:.1f} "
-                  f"| {local['busy_s']:.1f} | {local['outside_share']:.0%} "
-                  f"| {local['outside_share_union']:.0%} | {local['outside_share_cpu']:.0%} |", "",
-                  "handler sum = sum of `cloud.runtime.invocations[*].seconds` (each invocation's own wall "
-                  "span; executions overlap in threads, so the sum can exceed wall). "
-                  "union = total time at least one handler ran (spans stamped by wrapping Runtime.invoke). "
+                  "| wall s | images/s | handler busy (union) s | no handler running (1-union/wall) "
+                  "| CPU outside handlers |",
+                  "|---:|---:|---:|---:|---:|",
+                  f"| {local['wall_s']:.1f} | {local['images_per_s']:.2f} "
+                  f"| {local['busy_s']:.1f} | {local['outside_share_union']:.0%} "
+                  f"| {local['outside_share_cpu']:.0%} |", "",
+                  "union = total time at least one handler ran (spans stamped by wrapping Runtime.invoke); "
+                  "executions run in parallel threads, so per-invocation wall spans overlap and include "
+                  "waiting for the 2 cores (their sum is not a useful figure). "
                   "CPU outside = 1 - handler thread CPU / process CPU."]
         per_fn = ", ".join(f"{k} {v['count']}x median {v['median_s']:.2f}s"
                            for k, v in local["by_function"].items())
         lines.append(f"Per function: {per_fn}.")
+    spent = results.get("cost")
+    if spent:
+        lines += ["", f"Cost (`thumbflow cost` on {spent['images']} x 12 MP JPEG, one at a time; "
+                  f"prices as of {spent['prices_as_of']}), $ per million images:", "",
+                  "| item | STANDARD | EXPRESS |", "|---|---:|---:|"]
+        for line in spent["lines"]:
+            if line["standard"] or line["express"]:
+                lines.append(f"| {line['item']} | {line['standard']:,.2f} | {line['express']:,.2f} |")
+        lines.append(f"| **total** | **{spent['totals']['STANDARD']:,.2f}** "
+                     f"| **{spent['totals']['EXPRESS']:,.2f}** |")
     lines += ["", "### Targets (issue 4)", "", "| target | measured | limit | verdict | note |",
               "|---|---:|---:|---|---|"]
     for t in judged:

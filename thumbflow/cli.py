@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import persist
+from . import cost, persist
 from .cfn import TemplateError
 from .localcloud import LocalCloud, repo_root
 from .report import contact_sheet, table
-from .runner import run
+from .runner import collect_uploads, run
 
 
 def _params(pairs: Sequence[str]) -> dict[str, str]:
@@ -65,17 +65,27 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("paths", nargs="*", help="image files or folders to upload first")
     p_serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0 = any free one)")
     _common(p_serve)
+
+    p_cost = sub.add_parser("cost", help="dollars per million images, priced from a measured local run")
+    p_cost.add_argument("paths", nargs="*", help="images to measure on (default: the bundled samples)")
+    p_cost.add_argument("--prices", type=Path, default=None,
+                        help=f"price table (default: thumbflow/{cost.PRICES_PATH.name})")
+    p_cost.add_argument("--json", action="store_true", help="print usage, bill and totals as JSON")
+    _common(p_cost)
     return parser
 
 
 @contextmanager
-def _quiet_stdout(log_path: Path) -> Iterator[TextIO]:
+def _quiet_stdout(log_path: Path, counter: list[cost.CountingLog] | None = None) -> Iterator[TextIO]:
     """Handlers log to stdout (as in Lambda); send that to a file and give back the terminal."""
     real = sys.stdout
     log_path.parent.mkdir(parents=True, exist_ok=True)
     moto_log = logging.getLogger("moto")
     with open(log_path, "a", encoding="utf-8") as log:
-        sys.stdout = log
+        counting = cost.CountingLog(log)
+        if counter is not None:
+            counter.append(counting)
+        sys.stdout = counting  # type: ignore[assignment]
         # The interpreter logs every caught state error at ERROR: history, not news.
         handler = logging.StreamHandler(log)
         moto_log.addHandler(handler)
@@ -193,6 +203,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cost(args: argparse.Namespace) -> int:
+    """Run the images one at a time on empty buckets (so durations are not contended), then price."""
+    prices = cost.load_prices(args.prices)
+    paths = args.paths or [repo_root() / "samples"]
+    uploads = collect_uploads(paths)
+    counter: list[cost.CountingLog] = []
+    fresh = LocalCloud(args.template, parameters=_params(args.param), definition_path=args.definition)
+    with _quiet_stdout(args.state / "lambda.log", counter) as out, fresh as cloud:
+        usage = cost.run_one_at_a_time(cloud, uploads, counter[0], prices)
+    source = ", ".join(str(p) for p in paths)
+    if args.json:
+        out.write(json.dumps({
+            "source": source, "usage": usage.to_dict(),
+            "lines": [vars(line) for line in cost.bill(usage, prices)],
+            "totals": cost.totals(usage, prices),
+            "prices": {"region": prices["region"], "as_of": prices["as_of"]},
+        }) + "\n")
+        return 0
+    out.write(cost.report(usage, prices, source) + "\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -202,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_execute(args)
         if args.command == "serve":
             return cmd_serve(args)
+        if args.command == "cost":
+            return cmd_cost(args)
     except (TemplateError, FileNotFoundError) as exc:
         print(f"thumbflow: {exc}", file=sys.stderr)
         return 2

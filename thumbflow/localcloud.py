@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import standins
+from . import standins, traffic
 from .cfn import Resolver, TemplateError, load_template, parameter_values
 from .runtime import Fault, LocalFunction, Runtime
 
@@ -94,6 +94,7 @@ class LocalCloud:
         self.definition_path = Path(definition_path).resolve() if definition_path else None
         self.stack = stack_name
         self.runtime = Runtime()
+        self.traffic = traffic.Traffic()
         self.deployed = Deployed()
         self._before_notifications = before_notifications
         self._mock: Any = None
@@ -135,6 +136,7 @@ class LocalCloud:
         )
         self._mock.start()
         standins.activate(self.hooks)
+        traffic.activate(self.traffic)
         try:
             self._deploy()
         except Exception:
@@ -148,6 +150,7 @@ class LocalCloud:
             self._mock = None
             self._clients.clear()
         standins.activate(None)
+        traffic.activate(None)
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -331,7 +334,7 @@ class LocalCloud:
             arn = refs[lid]
             sfn.create_state_machine(
                 name=arn.rsplit(":", 1)[-1], definition=text, roleArn=role,
-                type=str(props.get("Type", "STANDARD")),
+                type=str(self.resolver.resolve(props.get("Type", "STANDARD"))),
             )
             self.deployed.state_machine_arn = arn
             for event_id, event in (props.get("Events") or {}).items():
@@ -383,6 +386,11 @@ class LocalCloud:
     @property
     def faults(self) -> list[Fault]:
         return self.runtime.faults
+
+    @property
+    def service_faults(self) -> list[traffic.ServiceFault]:
+        """Service errors to answer requests with (S3 SlowDown, SNS outage...): see ``traffic``."""
+        return self.traffic.faults
 
     @property
     def started(self) -> list[tuple[str, dict[str, Any]]]:

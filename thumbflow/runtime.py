@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .traffic import calling_as
+
 THROTTLE = "TooManyRequestsException"
 
 
@@ -102,6 +104,8 @@ class Invocation:
     function: str
     seconds: float
     error: str | None
+    cpu_seconds: float = 0.0  # CPU time of the handler's thread (what Lambda's share would scale)
+    memory_mb: int = 0
 
 
 class Runtime:
@@ -144,12 +148,14 @@ class Runtime:
             raise ThrottledError(f"Rate exceeded for {fn.name} (injected)")
         ctx = LocalContext(fn.name, fn.arn, fn.memory_mb, fn.timeout_s)
         started = time.perf_counter()
+        cpu_started = time.thread_time()
         error: str | None = None
         try:
             if fault is not None:
                 assert isinstance(fault.error, BaseException)
                 raise fault.error
-            result = fn.load()(event, ctx)
+            with calling_as(fn.logical_id):
+                result = fn.load()(event, ctx)
             body = json.dumps(result).encode()
         except Exception as exc:
             error = type(exc).__name__
@@ -163,8 +169,9 @@ class Runtime:
             ).encode()
         finally:
             elapsed = time.perf_counter() - started
+            cpu = time.thread_time() - cpu_started
             with self._lock:
-                self.invocations.append(Invocation(fn.logical_id, elapsed, error))
+                self.invocations.append(Invocation(fn.logical_id, elapsed, error, cpu, fn.memory_mb))
         return body, ("Unhandled" if error else None)
 
 

@@ -8,7 +8,11 @@ changes what the template or the handlers do:
    raises NotImplementedError); moto's own pattern matching decides.
 3. Rekognition DetectModerationLabels answers from configured labels.
 4. JSONPath expressions and SDK clients are memoised (speed only).
-5. Retry intervals and Wait states are scaled by ``time_scale`` (tests).
+5. Retry intervals, Wait states and the SDK's retry backoff are scaled by
+   ``time_scale`` (tests).
+6. Powertools Metrics keep one store per process, which is right in Lambda
+   (one invocation at a time per environment) but not here, where invocations
+   run in parallel threads: each thread gets its own store.
 
 They are installed once per process and consult the active ``Hooks``.
 """
@@ -75,6 +79,7 @@ def install() -> None:
         _patch_rekognition()
         _patch_speed()
         _patch_time()
+        _patch_metrics()
         _installed = True
 
 
@@ -234,3 +239,50 @@ def _patch_time() -> None:
             env.program_state_event.wait(wait_seconds * _hooks().time_scale)
 
     wait_function.WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
+
+    # The SDK's own retry backoff inside handlers (S3 SlowDown, 5xx): scaled the same way.
+    from botocore.retries import standard
+
+    delay_amount = standard.ExponentialBackoff.delay_amount
+
+    def scaled_delay(self: Any, context: Any) -> float:
+        hooks = _active
+        return delay_amount(self, context) * (hooks.time_scale if hooks is not None else 1.0)
+
+    standard.ExponentialBackoff.delay_amount = scaled_delay  # type: ignore[method-assign]
+
+
+class _PerThread:
+    """A data descriptor: the dict an instance was given, but one copy of it per thread.
+
+    Instances that shared one dict (Powertools' class-level metric store) still
+    share it within a thread, so semantics within one invocation are unchanged.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.local = threading.local()
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        seed = obj.__dict__.get(self.name)
+        if seed is None:
+            return None
+        stores: dict[int, dict[str, Any]] = self.local.__dict__.setdefault("stores", {})
+        if id(seed) not in stores:
+            stores[id(seed)] = dict(seed)
+        return stores[id(seed)]
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.name] = value
+
+
+def _patch_metrics() -> None:
+    """Flushing one thread's metrics must not clear or half-serialise another's."""
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+        AmazonCloudWatchEMFProvider,
+    )
+
+    for name in ("metric_set", "dimension_set", "metadata_set"):
+        setattr(AmazonCloudWatchEMFProvider, name, _PerThread(name))

@@ -12,10 +12,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from . import storage
+from . import storage, tracing
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(provider=tracing.provider(), patch_modules=tracing.PATCH_MODULES)
 metrics = Metrics()
 
 MAX_TAGS = 10  # S3's limit per object

@@ -65,6 +65,18 @@ _DRAFT_GAP = 1.9
 # LANCZOS; Pillow documents that as indistinguishable from a plain resize, and it is far
 # cheaper when one small size must come straight from a large decode.
 _RESIZE_REDUCING_GAP = 3.0
+# A step that reduces by at most this much uses BICUBIC rather than LANCZOS: a resize pass
+# costs in proportion to the filter's support, and bicubic's is 2/3 of Lanczos-3's. On the
+# 2 MP bench image (no draft possible: 1632 -> 1024 -> 512 -> 256) resizing drops from ~75 to
+# ~48 ms CPU of a ~105 ms render. Before encoding, those outputs differ from the LANCZOS ones
+# by a mean 0.36-0.68 levels of 255 (pyvips' lanczos3: 0.27-0.38), ~8% less edge energy, no
+# visible difference at 3x zoom; once encoded they are as close to the full-resolution
+# LANCZOS reference as pyvips' (bench/). Bigger steps keep LANCZOS's sharper cut-off.
+_BICUBIC_MAX_STEP = 2.01
+# JPEG Huffman optimisation (a second entropy-coding pass) only up to this many output
+# pixels. It adds ~45% to the encode at every size; on small thumbnails that is <= 1 ms and
+# saves 3-9% of their bytes, on a 1024x768 one it is ~4 ms (5% of a 2 MP render) for 2.4%.
+_JPEG_OPTIMIZE_MAX_PIXELS = 512 * 512
 
 _TRANSPOSE: dict[int, Image.Transpose] = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -196,6 +208,13 @@ def sniff(head: bytes) -> str:
             raise ImageRejected("not-an-image", kind)
     text = _as_text(head[:HEADER_BYTES])
     if text is None:
+        # Markup carrying binary (an HTML/SVG page with an image inside, a polyglot) is
+        # still a page: judge it by the text before the first binary byte.
+        markup = re.match(rb"\s*<[^\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]*", head[:HEADER_BYTES])
+        if markup:
+            kind, detail = _classify_text(markup.group().decode("latin-1"))
+            if kind in ("html", "svg"):
+                raise ImageRejected(kind, f"{detail}, with binary data inside")
         raise ImageRejected("not-an-image", "no known image signature")
     raise ImageRejected(*_classify_text(text))
 
@@ -819,9 +838,11 @@ def _derive(plans: Sequence[_Plan], base: _Intermediate) -> dict[int, Image.Imag
         if (box[2] - box[0], box[3] - box[1]) == plan.size and all(v.is_integer() for v in box):
             result = img.crop(tuple(int(v) for v in box))  # no scaling needed: keep it sharp
         else:
-            result = img.resize(
-                plan.size, Image.Resampling.LANCZOS, box=box, reducing_gap=_RESIZE_REDUCING_GAP
+            step = min((box[2] - box[0]) / plan.size[0], (box[3] - box[1]) / plan.size[1])
+            resample = (
+                Image.Resampling.BICUBIC if step <= _BICUBIC_MAX_STEP else Image.Resampling.LANCZOS
             )
+            result = img.resize(plan.size, resample, box=box, reducing_gap=_RESIZE_REDUCING_GAP)
         out[plan.index] = result
         made.append(_Intermediate(result, (x0, y0), (sx, sy), plan.region))
     return out
@@ -933,7 +954,7 @@ def _encode(im: Image.Image, fmt: str, quality: int) -> bytes:
             buf,
             "JPEG",
             quality=quality,
-            optimize=True,
+            optimize=im.width * im.height <= _JPEG_OPTIMIZE_MAX_PIXELS,
             progressive=False,
             subsampling=0 if quality >= 90 else 2,
         )

@@ -15,11 +15,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from . import ondemand_core
+from . import ondemand_core, tracing
 from . import settings as settings_mod
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(provider=tracing.provider(), patch_modules=tracing.PATCH_MODULES)
 metrics = Metrics()
 
 

@@ -178,7 +178,11 @@ def parse_path(raw_path: str) -> tuple[str, ThumbnailName]:
         key = unquote(raw_path[1:], errors="strict")
     except UnicodeDecodeError:
         raise BadRequest("the path is not valid UTF-8") from None
-    if not key or len(key.encode()) > MAX_KEY_BYTES:
+    try:
+        encoded = key.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no S3 key can hold it
+        raise BadRequest("the path is not valid UTF-8") from None
+    if not key or len(encoded) > MAX_KEY_BYTES:
         raise BadRequest(f"the key must be 1..{MAX_KEY_BYTES} bytes")
     if any(ord(c) < 32 or ord(c) == 127 for c in key):
         raise BadRequest("control characters are not allowed")
@@ -191,6 +195,8 @@ def parse_path(raw_path: str) -> tuple[str, ThumbnailName]:
         raise BadRequest(f"the extension must be one of {sorted(FORMAT_BY_EXTENSION)}, lower case")
     if not (1 <= name.width <= MAX_SIDE and 1 <= name.height <= MAX_SIDE):
         raise BadRequest(f"width and height must be within 1..{MAX_SIDE}")
+    if key != f"{name.stem}_{name.width}x{name.height}.{name.extension}":
+        raise BadRequest("write the size as the naming rule does: no leading zeros")
     return key, name
 
 

@@ -13,12 +13,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import settings as settings_mod
-from . import storage, thumbnails
+from . import storage, thumbnails, tracing
 from .errors import ImageRejected
 from .spec import parse_sizes
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(provider=tracing.provider(), patch_modules=tracing.PATCH_MODULES)
 metrics = Metrics()
 
 

@@ -69,7 +69,7 @@ def locate(ref: SourceRef, settings: Settings) -> storage.ObjectInfo:
         raise ImageRejected(
             "wrong-bucket", f"{ref.bucket!r} is not the source bucket {settings.source_bucket!r}"
         )
-    info = storage.resolve(ref.bucket, ref.key, ref.version)
+    info = storage.resolve(ref.bucket, ref.key, ref.version, ref.etag)
     if info is None:
         raise ImageRejected("missing", f"s3://{ref.bucket}/{ref.key} does not exist")
     if ref.etag and ref.etag != info.etag:

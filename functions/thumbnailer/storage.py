@@ -35,6 +35,9 @@ _TRANSIENT_CODES = frozenset(
     }
 )
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion"})
+# A conditional write lost: the key changed since it was read (412), or a concurrent
+# conditional write to the same key won the race (409).
+_CONFLICT_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 
 _client_lock = threading.Lock()
 _client: Any = None
@@ -49,6 +52,10 @@ def s3() -> Any:
                 "s3", config=Config(retries={"mode": "standard", "max_attempts": 3})
             )
         return _client
+
+
+class WriteConflict(Exception):
+    """A conditional write was refused: someone else wrote the key since the caller looked."""
 
 
 @dataclass(frozen=True)
@@ -118,18 +125,33 @@ def head(bucket: str, key: str, version: str | None = None) -> ObjectInfo | None
     return _info(bucket, key, resp)
 
 
-def resolve(bucket: str, key: str, version: str | None = None) -> ObjectInfo | None:
+def resolve(bucket: str, key: str, version: str | None = None,
+            etag: str | None = None) -> ObjectInfo | None:
     """Find an object whose key may have arrived URL-encoded.
 
     S3 notifications encode keys (space as ``+``); EventBridge and manual inputs
-    usually do not. Try the key as given first, then its decoded form.
+    usually do not. Try the key as given first, then its decoded form. When the
+    event names an ETag and both keys exist (``a+b.jpg`` and ``a b.jpg``), the
+    one holding those bytes is the object the event is about.
     """
     info = head(bucket, key, version)
-    if info is not None:
+    if info is not None and (etag is None or info.etag == etag):
         return info
     decoded = unquote_plus(key)
     if decoded != key:
-        return head(bucket, decoded, version)
+        other = head(bucket, decoded, version)
+        if other is not None and (info is None or other.etag == etag):
+            return other
+    return info
+
+
+def _source_gone(exc: ClientError, where: str, etag: str) -> SourceChanged | None:
+    """A failed If-Match or a vanished object: newer bytes own the key now."""
+    code = _code(exc)
+    if code in ("PreconditionFailed", "412") or _status(exc) == 412:
+        return SourceChanged(f"{where} no longer has ETag {etag}")
+    if code in _MISSING_CODES:
+        return SourceChanged(f"{where} was deleted after the event")
     return None
 
 
@@ -149,14 +171,9 @@ def read(info: ObjectInfo, byte_range: tuple[int, int] | None = None) -> bytes:
         resp = s3().get_object(**kwargs)
         return resp["Body"].read()
     except ClientError as exc:
-        code = _code(exc)
-        if code in ("PreconditionFailed", "412") or _status(exc) == 412:
-            raise SourceChanged(f"{where} no longer has ETag {info.etag}") from exc
-        if code in _MISSING_CODES:
-            raise SourceChanged(f"{where} was deleted after the event") from exc
-        if code == "InvalidRange":
+        if _code(exc) == "InvalidRange":
             return b""
-        raise _translate(exc, f"read {where}") from exc
+        raise _source_gone(exc, where, info.etag) or _translate(exc, f"read {where}") from exc
     except BotoCoreError as exc:
         raise _translate(exc, f"read {where}") from exc
 
@@ -175,8 +192,19 @@ def put(
     cache_control: str,
     tags: Mapping[str, str],
     metadata: Mapping[str, str],
+    if_match: str | None = None,
+    if_absent: bool = False,
 ) -> str:
-    """Write an object with its tags in the same request (no untagged window); returns its ETag."""
+    """Write an object with its tags in the same request (no untagged window); returns its ETag.
+
+    ``if_match`` (an ETag) or ``if_absent`` make it a conditional write: S3 refuses it when
+    the key changed since the caller looked, and ``WriteConflict`` says so.
+    """
+    kwargs: dict[str, Any] = {}
+    if if_match:
+        kwargs["IfMatch"] = f'"{if_match}"'
+    elif if_absent:
+        kwargs["IfNoneMatch"] = "*"
     try:
         resp = s3().put_object(
             Bucket=bucket,
@@ -186,10 +214,34 @@ def put(
             CacheControl=cache_control,
             Tagging=encode_tags(tags),
             Metadata=dict(metadata),
+            **kwargs,
         )
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:
+        code = _code(exc)
+        if kwargs and (code in _CONFLICT_CODES or code in _MISSING_CODES or _status(exc) in (409, 412)):
+            raise WriteConflict(f"s3://{bucket}/{key} changed since it was read ({code})") from exc
+        raise _translate(exc, f"put s3://{bucket}/{key}") from exc
+    except BotoCoreError as exc:
         raise _translate(exc, f"put s3://{bucket}/{key}") from exc
     return _strip(resp.get("ETag", ""))
+
+
+def confirm(info: ObjectInfo) -> None:
+    """Raise SourceChanged unless the object still has the ETag it was validated with.
+
+    One conditional HEAD, made after rendering and before publishing, so a render of bytes
+    replaced meanwhile is not published (conditional writes close the rest of the window).
+    """
+    kwargs: dict[str, Any] = {"Bucket": info.bucket, "Key": info.key, "IfMatch": f'"{info.etag}"'}
+    if info.version:
+        kwargs["VersionId"] = info.version
+    where = f"s3://{info.bucket}/{info.key}"
+    try:
+        s3().head_object(**kwargs)
+    except ClientError as exc:
+        raise _source_gone(exc, where, info.etag) or _translate(exc, f"head {where}") from exc
+    except BotoCoreError as exc:
+        raise _translate(exc, f"head {where}") from exc
 
 
 def get_tags(bucket: str, key: str, version: str | None = None) -> dict[str, str]:

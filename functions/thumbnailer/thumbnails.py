@@ -13,12 +13,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import imaging, storage
-from .naming import EXTENSIONS, thumbnail_key
+from .errors import ImageRejected, TransientError
+from .naming import EXTENSIONS, key_stem, thumbnail_key
 from .settings import Settings
-from .spec import SizeSpec
+from .spec import MAX_SIDE, SizeSpec
 
 # Bump when the engine's output for the same spec changes, so stored thumbnails are re-made.
 RENDER_VERSION = "1"
+
+# S3 keys are at most 1024 bytes of UTF-8. A thumbnail key is the source's stem plus
+# "_<W>x<H>.<ext>", at most this long for any size Configure accepts.
+MAX_KEY_BYTES = 1024
+MAX_SUFFIX_BYTES = len(f"_{MAX_SIDE}x{MAX_SIDE}.") + max(len(e) for e in EXTENSIONS.values())
+# Conditional writes lost to concurrent writers before giving up (TransientError: retried).
+WRITE_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -69,29 +77,60 @@ def thumbnail_tags(spec: SizeSpec, source_etag: str, made_by: str) -> dict[str, 
     }
 
 
-def find_existing(
-    settings: Settings, source: storage.ObjectInfo, spec: SizeSpec
+def check_key_room(source_key: str) -> None:
+    """Reject a source whose thumbnail keys could pass S3's key limit (``key-too-long``).
+
+    Judged against the longest suffix any size can have, not this group's sizes, so
+    every render group of a source reaches the same verdict before anything is written.
+    """
+    stem = len(key_stem(source_key).encode())
+    if stem + MAX_SUFFIX_BYTES > MAX_KEY_BYTES:
+        raise ImageRejected(
+            "key-too-long",
+            f"the key without its extension is {stem} bytes; thumbnail keys add up to "
+            f"{MAX_SUFFIX_BYTES} and S3 keys are at most {MAX_KEY_BYTES} bytes",
+        )
+
+
+def _reusable(
+    source: storage.ObjectInfo, spec: SizeSpec, key: str, info: storage.ObjectInfo | None
 ) -> Thumbnail | None:
-    """A thumbnail already made from these exact source bytes with this exact spec."""
-    digest = spec_digest(spec)
+    """The object stored at ``key``, if it was made from these exact bytes with this spec."""
+    if info is None:
+        return None
+    meta = info.metadata
+    if meta.get("source-etag") != source.etag or meta.get("spec") != spec_digest(spec):
+        return None
+    return Thumbnail(
+        key=key,
+        size=spec.label,
+        width=int(meta.get("width", 0)),
+        height=int(meta.get("height", 0)),
+        bytes=info.size,
+        format=meta.get("format", key.rsplit(".", 1)[-1]),
+        tags=thumbnail_tags(spec, source.etag, meta.get("made-by", "workflow")),
+        reused=True,
+    )
+
+
+def find_existing(
+    settings: Settings,
+    source: storage.ObjectInfo,
+    spec: SizeSpec,
+    seen: dict[str, str | None] | None = None,
+) -> Thumbnail | None:
+    """A thumbnail already made from these exact source bytes with this exact spec.
+
+    ``seen`` collects the ETag (None: absent) of every key looked at, for conditional writes.
+    """
     for ext in candidate_extensions(spec):
         key = thumbnail_key(source.key, spec.width, spec.height, ext)
         info = storage.head(settings.thumbnail_bucket, key)
-        if info is None:
-            continue
-        meta = info.metadata
-        if meta.get("source-etag") != source.etag or meta.get("spec") != digest:
-            continue
-        return Thumbnail(
-            key=key,
-            size=spec.label,
-            width=int(meta.get("width", 0)),
-            height=int(meta.get("height", 0)),
-            bytes=info.size,
-            format=meta.get("format", ext),
-            tags=thumbnail_tags(spec, source.etag, meta.get("made-by", "workflow")),
-            reused=True,
-        )
+        if seen is not None:
+            seen[key] = info.etag if info is not None else None
+        found = _reusable(source, spec, key, info)
+        if found is not None:
+            return found
     return None
 
 
@@ -107,11 +146,19 @@ def make(
 
     Results come back in ``specs`` order. Source bytes are read pinned to the
     validated ETag, so a newer upload can never be mixed into this one's work.
+
+    With ``reuse`` (the workflow), a newer upload can never be overwritten by this one's
+    work either: after rendering, the source must still have the validated ETag
+    (else SourceChanged), and each thumbnail is written only if its key still holds what
+    was seen before rendering (S3 conditional writes). A write lost to a duplicate
+    execution of the same bytes reuses the winner's thumbnail, so each is written once.
     """
+    check_key_room(source.key)
     done: dict[int, Thumbnail] = {}
+    seen: dict[str, str | None] | None = {} if reuse else None
     if reuse:
         for i, spec in enumerate(specs):
-            found = find_existing(settings, source, spec)
+            found = find_existing(settings, source, spec, seen)
             if found is not None:
                 done[i] = found
     todo = [(i, s) for i, s in enumerate(specs) if i not in done]
@@ -120,8 +167,10 @@ def make(
         renditions = imaging.render(
             data, [s for _, s in todo], max_pixels=settings.max_source_pixels
         )
+        if seen is not None:
+            storage.confirm(source)
         for (i, spec), out in zip(todo, renditions, strict=True):
-            done[i] = _store(settings, source, spec, out, made_by)
+            done[i] = _store(settings, source, spec, out, made_by, seen)
     return [done[i] for i in range(len(specs))]
 
 
@@ -131,23 +180,43 @@ def _store(
     spec: SizeSpec,
     out: imaging.Rendition,
     made_by: str,
+    seen: dict[str, str | None] | None = None,
 ) -> Thumbnail:
+    """Write one thumbnail; with ``seen``, only over what was there before rendering."""
     key = thumbnail_key(source.key, spec.width, spec.height, out.extension)
     tags = thumbnail_tags(spec, source.etag, made_by)
-    storage.put(
-        settings.thumbnail_bucket,
-        key,
-        out.body,
-        content_type=out.content_type,
-        cache_control=settings.cache_control,
-        tags=tags,
-        metadata={
-            "source-etag": source.etag,
-            "spec": spec_digest(spec),
-            "width": str(out.width),
-            "height": str(out.height),
-            "format": out.format,
-            "made-by": made_by,
-        },
-    )
-    return Thumbnail(key, spec.label, out.width, out.height, len(out.body), out.format, tags)
+    for _ in range(WRITE_ATTEMPTS):
+        expected = seen.get(key) if seen is not None else None
+        try:
+            storage.put(
+                settings.thumbnail_bucket,
+                key,
+                out.body,
+                content_type=out.content_type,
+                cache_control=settings.cache_control,
+                tags=tags,
+                metadata={
+                    "source-etag": source.etag,
+                    "spec": spec_digest(spec),
+                    "width": str(out.width),
+                    "height": str(out.height),
+                    "format": out.format,
+                    "made-by": made_by,
+                },
+                if_match=expected,
+                if_absent=seen is not None and expected is None,
+            )
+        except storage.WriteConflict:
+            assert seen is not None
+            # Someone wrote the key since it was read: a duplicate execution of the same
+            # bytes (reuse its thumbnail) or another upload of the source (overwrite it only
+            # while the source still holds the bytes this one rendered).
+            info = storage.head(settings.thumbnail_bucket, key)
+            found = _reusable(source, spec, key, info)
+            if found is not None:
+                return found
+            storage.confirm(source)
+            seen[key] = info.etag if info is not None else None
+            continue
+        return Thumbnail(key, spec.label, out.width, out.height, len(out.body), out.format, tags)
+    raise TransientError(f"{key}: {WRITE_ATTEMPTS} conditional writes lost to concurrent writers")

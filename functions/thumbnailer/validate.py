@@ -14,13 +14,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import settings as settings_mod
-from . import source
+from . import source, tracing
 from .errors import ImageRejected, SourceChanged
 from .plan import plan_groups
 from .spec import parse_sizes
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(provider=tracing.provider(), patch_modules=tracing.PATCH_MODULES)
 metrics = Metrics()
 
 

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tests import images
+from tests.reliability import record
 from thumbflow.localcloud import LocalCloud
 from thumbflow.serve import ThumbnailServer, serving
 
@@ -110,6 +111,13 @@ def test_workflow_thumbnails_are_hits(server: ThumbnailServer) -> None:
         ("shots/cat.jpg", 400),
         ("shots/dog_200x200.jpg", 404),
         ("shots/fake_200x200.jpg", 422),
+        # Hardening (issue 5): path escapes and sizes off the allowlist, over real HTTP.
+        ("shots/cat_480x640.jpg", 403),
+        ("shots/%2e%2e/cat_200x200.jpg", 400),
+        ("shots%5Ccat_200x200.jpg", 400),
+        ("shots/cat%00_200x200.jpg", 400),
+        ("shots/cat_0200x200.jpg", 400),
+        ("shots/%252e%252e/cat_200x200.jpg", 404),
     ],
 )
 def test_refusals_follow_the_redirect_and_store_nothing(
@@ -124,3 +132,5 @@ def test_refusals_follow_the_redirect_and_store_nothing(
     if status == 403:
         assert "200x200" in json.loads(body)["allowed"]
     assert stored(cloud) == before
+    record("Security", f"GET /t/{path} over HTTP", f"302 to the resizer, then {status}, nothing stored",
+           f"302 then {answer} {json.loads(body)['error']}, nothing stored")

@@ -178,7 +178,8 @@ def test_state_machine_is_traced_and_uses_generated_role(translated: dict[str, A
     props = translated["Resources"]["ThumbnailWorkflow"]["Properties"]
     assert props["TracingConfiguration"] == {"Enabled": True}
     assert props["RoleArn"] == {"Fn::GetAtt": ["ThumbnailWorkflowRole", "Arn"]}
-    assert props["StateMachineType"] == "STANDARD"  # redrive and execution history
+    # WorkflowType decides; STANDARD (redrive, execution history) unless asked otherwise.
+    assert props["StateMachineType"] == {"Ref": "WorkflowType"}
 
 
 def test_definition_substitutions_match_placeholders(

@@ -24,6 +24,8 @@ from thumbnailer.errors import ImageRejected
 from thumbnailer.imaging import HEADER_BYTES, ImageFacts, Rendition, probe, render, sniff
 from thumbnailer.spec import SizeSpec
 
+from tests.corpus import matrix_icc
+
 CAP = 50_000_000
 REPO = Path(__file__).resolve().parents[2]
 
@@ -107,57 +109,6 @@ def patch_jpeg_size(data: bytes, width: int, height: int) -> bytes:
     """Rewrite the SOF0 frame header of a baseline JPEG to claim another size."""
     at = data.index(b"\xff\xc0")
     return data[: at + 5] + struct.pack(">HH", height, width) + data[at + 9 :]
-
-
-def s15(value: float) -> bytes:
-    return struct.pack(">i", round(value * 65536))
-
-
-def matrix_icc(
-    description: str, colorants: list[tuple[float, float, float]], gamma: float
-) -> bytes:
-    """An ICC v2 matrix/TRC RGB display profile built byte by byte (ImageCms cannot make one)."""
-
-    def xyz(x: float, y: float, z: float) -> bytes:
-        return b"XYZ " + bytes(4) + s15(x) + s15(y) + s15(z)
-
-    text = description.encode("ascii") + b"\x00"
-    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(4 + 4 + 2 + 1 + 67)
-    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
-    tags = [
-        (b"desc", desc),
-        (b"cprt", b"text" + bytes(4) + b"public domain\x00"),
-        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
-        (b"rXYZ", xyz(*colorants[0])),
-        (b"gXYZ", xyz(*colorants[1])),
-        (b"bXYZ", xyz(*colorants[2])),
-        (b"rTRC", curve),
-        (b"gTRC", curve),
-        (b"bTRC", curve),
-    ]
-    offset = 128 + 4 + 12 * len(tags)
-    table, blobs = b"", b""
-    for sig, blob in tags:
-        blob += bytes(-len(blob) % 4)
-        table += sig + struct.pack(">II", offset + len(blobs), len(blob))
-        blobs += blob
-    body = struct.pack(">I", len(tags)) + table + blobs
-    header = (
-        struct.pack(">I", 128 + len(body))
-        + b"lcms"
-        + struct.pack(">I", 0x02100000)
-        + b"mntrRGB XYZ "
-        + bytes(12)
-        + b"acsp"
-        + bytes(24)
-        + struct.pack(">I", 0)
-        + s15(0.9642)
-        + s15(1.0)
-        + s15(0.8249)
-        + bytes(48)
-    )
-    assert len(header) == 128
-    return header + body
 
 
 ADOBE_LIKE_ICC = matrix_icc(

@@ -1,0 +1,344 @@
+"""Events as S3 and EventBridge really deliver them: twice, late, after a delete, with odd keys.
+
+EventBridge delivers at least once, so the same event can start two executions
+at the same moment or one after the other; an event can arrive after its
+object was overwritten or deleted; keys can be anything S3 accepts. Each case
+runs the whole workflow in local mode and checks what the thumbnail bucket
+holds afterwards, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests import images
+from tests.functional.conftest import output, run_upload
+from tests.functional.drills import (
+    as_client,
+    by_size,
+    decode_fully,
+    expected_keys,
+    gate,
+    thumbnails_under,
+    window,
+)
+from tests.reliability import record
+from thumbflow.localcloud import LocalCloud
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+# A thumbnail key adds at most len("_4096x4096.webp") = 15 bytes to the source's stem
+# (sizes are at most 4096 a side); S3 keys are at most 1024 bytes of UTF-8.
+LONGEST_STEM = 1024 - len("_4096x4096.webp")
+
+
+def etag_of(body: bytes) -> str:
+    """The ETag S3 gives a single-part upload."""
+    return hashlib.md5(body).hexdigest()
+
+
+def start_upload(cloud: LocalCloud, key: str, body: bytes) -> tuple[str, dict[str, Any]]:
+    """Upload; return the execution the rule started and the event it was started with."""
+    before = len(cloud.started)
+    cloud.upload(key, body)
+    started = [(arn, ev) for arn, ev in cloud.started[before:] if ev["detail"]["object"]["key"] == key]
+    assert len(started) == 1, started
+    return started[0]
+
+
+def alerts_for(cloud: LocalCloud, key: str) -> list[dict[str, Any]]:
+    return [a.body for a in cloud.alerts() if a.body.get("key") == key]
+
+
+def stem_of(key: str) -> str:
+    head, _, name = key.rpartition("/")
+    if name.rfind(".") > 0:
+        name = name[: name.rfind(".")]
+    return f"{head}/{name}" if head else name
+
+
+# -- the same event twice -------------------------------------------------------------------------
+def test_same_event_twice_at_the_same_moment(cloud: LocalCloud) -> None:
+    body = images.jpeg(700, 500)
+    run_upload(cloud, "dup/reference.jpg", body)  # the same bytes delivered once: the reference
+    reference = by_size(thumbnails_under(cloud, "dup/reference"))
+    key, stem = "dup/at-once.jpg", "dup/at-once"
+    # Both executions' Resize calls start together: neither can see the other's thumbnails first.
+    meet = threading.Barrier(2, timeout=60)
+    with gate(cloud, "ResizeFunction", lambda event: meet.wait()):
+        first, event = start_upload(cloud, key, body)
+        second = cloud.execute(event)  # EventBridge delivers at least once: the same event again
+        descs = [cloud.wait(first), cloud.wait(second)]
+    assert [d["status"] for d in descs] == ["SUCCEEDED", "SUCCEEDED"], [d.get("cause") for d in descs]
+    manifests = [output(d) for d in descs]
+    assert [m["outcome"] for m in manifests] == ["thumbnails", "thumbnails"]
+    listed = [sorted((t["key"], t["bytes"]) for t in m["thumbnails"]) for m in manifests]
+    assert listed[0] == listed[1]
+    # Conditional writes: each thumbnail is written by exactly one of the two, the other reuses it.
+    writers = {t["key"]: 0 for t in manifests[0]["thumbnails"]}
+    for m in manifests:
+        for t in m["thumbnails"]:
+            writers[t["key"]] += 0 if t["reused"] else 1
+    assert set(writers.values()) == {1}, writers
+    stored = thumbnails_under(cloud, stem)
+    assert set(stored) == expected_keys(stem)
+    assert by_size(stored) == reference
+    assert {tags["source-etag"] for _, tags in stored.values()} == {etag_of(body)}
+    assert alerts_for(cloud, key) == []
+    record("Events", "same event delivered twice at the same moment",
+           "both SUCCEEDED; 4 thumbnails, each written once; bytes of a single delivery",
+           f"{descs[0]['status']}/{descs[1]['status']}; {len(stored)} keys, writers per key "
+           f"{sorted(set(writers.values()))}; identical to single delivery: "
+           f"{by_size(stored) == reference}")
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["dup/again.jpg", "dup/with space+plus%25 ünï 写真.jpg", "dup/no-extension"],
+    ids=["plain", "awkward", "no-extension"],
+)
+def test_same_event_again_later_reuses_everything(cloud: LocalCloud, key: str) -> None:
+    stem = stem_of(key)
+    arn, desc = run_upload(cloud, key, images.jpeg(640, 480))
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    first = thumbnails_under(cloud, stem)
+    assert set(first) == expected_keys(stem)
+    event = json.loads(cloud.describe(arn)["input"])
+    w = window(cloud)
+    again = cloud.wait(cloud.execute(event))  # the redelivery, after the first run finished
+    assert again["status"] == "SUCCEEDED", again.get("cause")
+    manifest = output(again)
+    assert all(t["reused"] for t in manifest["thumbnails"])
+    assert sorted(t["key"] for t in manifest["thumbnails"]) == sorted(first)
+    resize = w.counts("ResizeFunction")
+    assert resize[("s3", "PutObject")] == 0 and resize[("s3", "GetObject")] == 0, resize
+    assert thumbnails_under(cloud, stem) == first  # same keys, same bytes, same tags
+    record("Events", f"same event delivered again after the first run ({key!r})",
+           "SUCCEEDED; every thumbnail reused; no source read, no write",
+           f"{again['status']}; reused {sum(t['reused'] for t in manifest['thumbnails'])}/4; "
+           f"GetObject {resize[('s3', 'GetObject')]}, PutObject {resize[('s3', 'PutObject')]}")
+
+
+# -- stale events ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("moment", ["after-read", "before-first-put", "between-puts"])
+def test_overwrite_while_rendering_never_publishes_old_bytes(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    """The object is overwritten while the older execution renders; the newer one runs to the end
+    before the older continues. The older must end superseded and leave the newer's thumbnails."""
+    from thumbnailer import imaging, storage
+
+    key, stem = f"race/{moment}.jpg", f"race/{moment}"
+    old, new = images.jpeg(300, 200), images.jpeg(320, 240)
+    newer: list[str] = []
+
+    def overwrite() -> None:
+        if newer:
+            return
+        with as_client():
+            arn, _ = start_upload(cloud, key, new)
+            newer.append(arn)
+            cloud.wait(arn)
+
+    real_render, real_put = imaging.render, storage.put
+    old_puts: list[str] = []
+
+    def render(data: bytes, specs: Any, **kwargs: Any) -> Any:
+        out = real_render(data, specs, **kwargs)
+        if moment == "after-read" and data == old:
+            overwrite()
+        return out
+
+    def put(bucket: str, key_: str, body: bytes, **kwargs: Any) -> str:
+        if key_.startswith(stem + "_") and kwargs["tags"]["source-etag"] == etag_of(old):
+            old_puts.append(key_)
+            if (moment, len(old_puts)) in (("before-first-put", 1), ("between-puts", 2)):
+                overwrite()
+        return real_put(bucket, key_, body, **kwargs)
+
+    monkeypatch.setattr(imaging, "render", render)
+    monkeypatch.setattr(storage, "put", put)
+    older, _ = start_upload(cloud, key, old)
+    desc = cloud.wait(older)
+    monkeypatch.undo()
+    assert newer, "the overwrite did not happen"
+    newer_desc = cloud.describe(newer[0])
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    assert output(desc)["outcome"] == "superseded"
+    assert output(desc)["thumbnails"] == []
+    assert newer_desc["status"] == "SUCCEEDED" and output(newer_desc)["outcome"] == "thumbnails"
+    stored = thumbnails_under(cloud, stem)
+    assert set(stored) == expected_keys(stem)
+    etags = {tags["source-etag"] for _, tags in stored.values()}
+    assert etags == {etag_of(new)}
+    assert decode_fully(stored[f"{stem}_256x256.jpg"][0]).size == (256, 192)  # 320x240, not 300x200
+    newer_bytes = {t["key"]: t["bytes"] for t in output(newer_desc)["thumbnails"]}
+    assert {k: len(b) for k, (b, _) in stored.items()} == newer_bytes
+    assert alerts_for(cloud, key) == []
+    record("Events", f"object overwritten while the older execution renders ({moment})",
+           "older SUCCEEDED superseded with no thumbnails; stored thumbnails all from the new bytes",
+           f"older {desc['status']} {output(desc)['outcome']}; newer "
+           f"{output(newer_desc)['outcome']}; stored from new bytes: {etags == {etag_of(new)}}")
+
+
+# -- deleted before processing ----------------------------------------------------------------------
+def test_object_deleted_before_validation_is_rejected_once(cloud: LocalCloud) -> None:
+    key = "deleted/before-validate.jpg"
+    s3 = cloud.client("s3")
+
+    def delete(event: dict[str, Any]) -> None:
+        with as_client():
+            s3.delete_object(Bucket=cloud.deployed.source_bucket, Key=key)
+
+    w = window(cloud)
+    with gate(cloud, "ValidateFunction", delete):
+        arn, _ = start_upload(cloud, key, images.jpeg(300, 200))
+        desc = cloud.wait(arn)
+    assert desc["status"] == "FAILED" and desc["error"] == "ImageRejected"
+    assert desc["cause"].startswith("missing:"), desc["cause"]
+    # No retry storm: one Validate call, no Resize, one HEAD, nothing read.
+    assert [i.error for i in w.invocations()] == ["ImageRejected"]
+    validate = w.counts("ValidateFunction")
+    assert validate == {("s3", "HeadObject"): 1}, validate
+    assert w.counts("StepFunctions") == {("lambda", "Invoke"): 1, ("sns", "Publish"): 1}
+    alerts = alerts_for(cloud, key)
+    assert len(alerts) == 1 and alerts[0]["error"] == "ImageRejected"
+    assert alerts[0]["cause"].startswith("missing:")
+    assert thumbnails_under(cloud, stem_of(key)) == {}
+    record("Events", "object deleted before validation",
+           "FAILED ImageRejected (missing), one alert, 1 Validate call, 1 HeadObject, no retry",
+           f"{desc['status']} {desc['error']} ({desc['cause'].split(':')[0]}), "
+           f"{len(alerts)} alert, {len(w.invocations())} invocation, "
+           f"{validate[('s3', 'HeadObject')]} HeadObject")
+
+
+def test_object_deleted_while_rendering_is_superseded_once(cloud: LocalCloud) -> None:
+    key = "deleted/while-rendering.jpg"
+    s3 = cloud.client("s3")
+
+    def delete(event: dict[str, Any]) -> None:
+        with as_client():
+            s3.delete_object(Bucket=cloud.deployed.source_bucket, Key=key)
+
+    w = window(cloud)
+    with gate(cloud, "ResizeFunction", delete):
+        arn, _ = start_upload(cloud, key, images.jpeg(300, 200))
+        desc = cloud.wait(arn)
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    assert output(desc)["outcome"] == "superseded" and output(desc)["thumbnails"] == []
+    assert [(i.function, i.error) for i in w.invocations()] == [
+        ("ValidateFunction", None), ("ResizeFunction", "SourceChanged")]
+    resize = w.counts("ResizeFunction")
+    assert resize[("s3", "GetObject")] == 1 and resize[("s3", "PutObject")] == 0, resize
+    assert "WaitStateEntered" not in {e["type"] for e in cloud.history(arn)}
+    assert alerts_for(cloud, key) == []
+    assert thumbnails_under(cloud, stem_of(key)) == {}
+    record("Events", "object deleted after validation, before rendering",
+           "SUCCEEDED superseded, no thumbnails, no alert, 1 Resize call, no retry branch",
+           f"{desc['status']} {output(desc)['outcome']}, {len(w.invocations('ResizeFunction'))} "
+           f"Resize call, {resize[('s3', 'PutObject')]} PutObject")
+
+
+# -- keys -------------------------------------------------------------------------------------------
+def test_key_that_looks_like_a_thumbnail_is_a_source(cloud: LocalCloud) -> None:
+    plain, lookalike = images.jpeg(400, 300), images.jpeg(500, 250)
+    _, d1 = run_upload(cloud, "looks/a.jpg", plain)
+    _, d2 = run_upload(cloud, "looks/a_128x128.jpg", lookalike)
+    assert d1["status"] == d2["status"] == "SUCCEEDED"
+    assert output(d2)["source"]["key"] == "looks/a_128x128.jpg"
+    s3 = cloud.client("s3")
+    keys = {k for k in cloud.objects(cloud.deployed.thumbnail_bucket) if k.startswith("looks/")}
+    assert keys == expected_keys("looks/a") | expected_keys("looks/a_128x128")
+    own = thumbnails_under(cloud, "looks/a_128x128")
+    assert {tags["source-etag"] for _, tags in own.values()} == {etag_of(lookalike)}
+    assert {tags["source-etag"] for _, tags in thumbnails_under(cloud, "looks/a").values()} == {
+        etag_of(plain)}
+    # Neither source was touched.
+    for key, body in (("looks/a.jpg", plain), ("looks/a_128x128.jpg", lookalike)):
+        assert s3.get_object(Bucket=cloud.deployed.source_bucket, Key=key)["Body"].read() == body
+    record("Events", "key that looks like a thumbnail (a_128x128.jpg) uploaded as a source",
+           "SUCCEEDED with its own 4 thumbnails (a_128x128_128x128.jpg ...); a.jpg's untouched",
+           f"{d2['status']}; {len(own)} own thumbnails; 8 keys under looks/: {len(keys) == 8}")
+
+
+def long_key(total_bytes: int, unit: str = "k", prefix: str = "long/", ext: str = ".jpg") -> str:
+    """A key of exactly ``total_bytes`` bytes of UTF-8, its name made of ``unit``."""
+    room = total_bytes - len((prefix + ext).encode())
+    count = room // len(unit.encode())
+    pad = room - count * len(unit.encode())
+    key = prefix + unit * count + "k" * pad + ext
+    assert len(key.encode()) == total_bytes
+    return key
+
+
+@pytest.mark.parametrize("unit", ["k", "写"], ids=["ascii", "utf8-3-byte"])
+def test_1024_byte_key_is_rejected_as_key_too_long(cloud: LocalCloud, unit: str) -> None:
+    key = long_key(1024, unit)
+    w = window(cloud)
+    arn, desc = run_upload(cloud, key, images.jpeg(300, 200))
+    assert desc["status"] == "FAILED" and desc["error"] == "ImageRejected"
+    assert desc["cause"].startswith("key-too-long:"), desc["cause"]
+    # Decided before anything is read or written for the thumbnails.
+    assert w.counts("ResizeFunction") == {}
+    alerts = [a.body for a in cloud.alerts() if a.body.get("execution") == arn]
+    assert len(alerts) == 1 and alerts[0]["cause"].startswith("key-too-long:")
+    assert not [k for k in cloud.objects(cloud.deployed.thumbnail_bucket) if k.startswith("long/")]
+    record("Events", f"1024-byte source key ({'ASCII' if unit == 'k' else '3-byte UTF-8'})",
+           "FAILED ImageRejected (key-too-long): its thumbnail keys would exceed S3's 1024 bytes; "
+           "one alert, nothing written",
+           f"{desc['status']} {desc['error']} ({desc['cause'].split(':')[0]}), {len(alerts)} alert, "
+           f"Resize S3 requests {sum(w.counts('ResizeFunction').values())}")
+
+
+def test_longest_key_with_room_for_thumbnails_succeeds(cloud: LocalCloud) -> None:
+    key = long_key(LONGEST_STEM + len(".jpg"), "é")
+    stem = stem_of(key)
+    assert len(stem.encode()) == LONGEST_STEM
+    _, desc = run_upload(cloud, key, images.jpeg(300, 200))
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    stored = thumbnails_under(cloud, stem)
+    assert set(stored) == expected_keys(stem)
+    longest = max(len(k.encode()) for k in stored)
+    assert longest == LONGEST_STEM + len("_1024x1024.jpg") <= 1024
+    record("Events", f"source key whose stem is {LONGEST_STEM} bytes (the most that fits)",
+           "SUCCEEDED; 4 thumbnails, every key within S3's 1024 bytes",
+           f"{desc['status']}; {len(stored)} thumbnails, longest key {longest} bytes")
+
+
+def test_key_over_1024_bytes_is_refused_by_s3(cloud: LocalCloud) -> None:
+    key = long_key(1025)
+    before = len(cloud.started)
+    with pytest.raises(ClientError) as err:
+        cloud.upload(key, images.jpeg(64, 64))
+    assert err.value.response["Error"]["Code"] == "KeyTooLongError"
+    assert cloud.started[before:] == []
+    record("Events", "1025-byte key", "S3 refuses the upload (KeyTooLongError); no execution",
+           f"{err.value.response['Error']['Code']}; executions {len(cloud.started[before:])}")
+
+
+def test_encoded_key_finds_the_object_the_event_names(cloud: LocalCloud) -> None:
+    """S3 encodes a space as '+'. With both `a b.jpg` and a literal `a+b.jpg` stored, the event
+    for `a b.jpg` (key `a+b.jpg`, its ETag) must make thumbnails of `a b.jpg`, not be lost."""
+    spaced, literal = images.jpeg(640, 480), images.jpeg(480, 640)
+    cloud.upload("enc/a+b.jpg", literal)
+    cloud.wait_all()
+    arn, event = start_upload(cloud, "enc/a b.jpg", spaced)
+    cloud.wait(arn)
+    encoded = json.loads(json.dumps(event))
+    encoded["detail"]["object"]["key"] = "enc/a+b.jpg"  # as an S3 notification spells it
+    encoded["detail"]["object"]["eTag"] = etag_of(spaced)
+    desc = cloud.wait(cloud.execute(encoded))
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    manifest = output(desc)
+    assert manifest.get("outcome") != "superseded"
+    assert manifest["source"]["key"] == "enc/a b.jpg"
+    assert {t["key"] for t in manifest["thumbnails"]} == expected_keys("enc/a b")
+    record("Events", "URL-encoded key ('a+b.jpg') while a literal 'a+b.jpg' also exists",
+           "the object with the event's ETag ('a b.jpg') gets its thumbnails",
+           f"{desc['status']}; source {manifest['source']['key']!r}")

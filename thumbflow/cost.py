@@ -1,0 +1,289 @@
+"""`thumbflow cost`: dollars per million images, priced from what a local run really did.
+
+Nothing here is a guess about the workflow: state transitions come from each
+execution's history, Lambda invocations and their CPU time from the in-process
+runtime, S3 requests, SNS publishes and Rekognition calls from the recorded API
+traffic (``traffic``), log bytes from what the handlers wrote. Only the step
+from this machine to Lambda is a model, stated in ``lambda_billed_seconds``.
+Prices come from one file (``prices.json``) that names its sources and date.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from .localcloud import LocalCloud
+from .runtime import Invocation
+from .traffic import CLIENT, STATES
+
+PRICES_PATH = Path(__file__).with_name("prices.json")
+# START, END and REPORT: the lines Lambda itself writes to the log for every invocation.
+PLATFORM_LOG_BYTES = 400
+# Events Step Functions logs at level ERROR (the Express default here, see template.yaml).
+_ERROR_EVENT_SUFFIXES = ("Failed", "TimedOut", "Aborted")
+_TIER1_PREFIXES = ("Put", "Copy", "Post", "List", "Create", "Complete", "Upload", "Restore")
+
+
+class CountingLog:
+    """stdout while handlers run: passed on to ``target``, counted as Lambda would ingest it."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+        self.bytes = 0
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode("utf-8"))
+        return self.target.write(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+def load_prices(path: str | Path | None = None) -> dict[str, Any]:
+    return json.loads(Path(path or PRICES_PATH).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Usage:
+    """What a run consumed, summed over its images."""
+
+    images: int = 0
+    executions: int = 0
+    transitions: int = 0
+    express_gb_seconds: float = 0.0
+    express_log_bytes: int = 0
+    lambda_requests: int = 0
+    lambda_gb_seconds: float = 0.0
+    lambda_log_bytes: int = 0
+    s3_tier1: int = 0
+    s3_tier2: int = 0
+    sns_publishes: int = 0
+    emails: int = 0
+    moderated: int = 0
+    stored_bytes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One item of the bill: how much per image, and dollars per million images."""
+
+    item: str
+    per_image: float
+    unit: str
+    standard: float
+    express: float
+
+
+def lambda_billed_seconds(inv: Invocation, prices: Mapping[str, Any]) -> float:
+    """This machine's handler time, as Lambda would bill it at the function's memory size.
+
+    Below ``mb_per_full_vcpu`` (1769 MB) Lambda gives a share of one vCPU in
+    proportion to memory, so CPU-bound time stretches by that ratio; time not
+    spent on the CPU (waiting on S3) does not. Billed per started millisecond.
+    """
+    lam = prices["lambda"]
+    share = min(1.0, (inv.memory_mb or lam["mb_per_full_vcpu"]) / lam["mb_per_full_vcpu"])
+    cpu = min(inv.cpu_seconds, inv.seconds)
+    seconds = cpu / share + (inv.seconds - cpu)
+    step = lam["duration_increment_ms"] / 1000
+    return math.ceil(seconds / step) * step
+
+
+def transitions(history: Sequence[Mapping[str, Any]]) -> int:
+    """States entered, plus one per retry: what Standard workflows bill."""
+    events = [str(e["type"]) for e in history]
+    entered = sum(1 for t in events if t.endswith("StateEntered"))
+    scheduled = sum(1 for t in events if t in ("TaskScheduled", "LambdaFunctionScheduled"))
+    task_entries = sum(1 for t in events if t == "TaskStateEntered")
+    return entered + max(0, scheduled - task_entries)
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, default=str, separators=(",", ":")).encode())
+
+
+def express_gb_seconds(seconds: float, history: Sequence[Mapping[str, Any]], definition_bytes: int,
+                       prices: Mapping[str, Any]) -> float:
+    """Duration in 100 ms steps times memory in 64 MB chunks, as Express bills one execution.
+
+    Memory is AWS's published estimate: 50 MB, plus the definition, plus the
+    largest payload once per Map iteration.
+    """
+    sf = prices["stepfunctions"]
+    payload = max((_json_size(e) for e in history), default=0)
+    iterations = max(1, sum(1 for e in history if e["type"] == "MapIterationStarted"))
+    memory_mb = sf["express_base_memory_mb"] + (definition_bytes + payload * iterations) / 2**20
+    billed_mb = math.ceil(memory_mb / sf["express_memory_increment_mb"]) * sf["express_memory_increment_mb"]
+    step = sf["express_duration_increment_ms"] / 1000
+    billed_s = math.ceil(seconds / step) * step
+    return billed_s * billed_mb / 1024
+
+
+@contextmanager
+def _logging_to(log: CountingLog) -> Iterator[None]:
+    """Send the handlers' output to ``log`` while it runs, wherever their loggers pointed before.
+
+    Powertools binds its handler to the stdout of the moment the module was
+    imported, and Metrics prints to the current one: cover both.
+    """
+    service = logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service_undefined"))
+    streams = [h for h in service.handlers if isinstance(h, logging.StreamHandler)]
+    saved = [h.setStream(log) for h in streams]  # type: ignore[arg-type]
+    try:
+        with redirect_stdout(log):  # type: ignore[type-var]
+            yield
+    finally:
+        for handler, stream in zip(streams, saved, strict=True):
+            if stream is not None:
+                handler.setStream(stream)
+
+
+def run_one_at_a_time(cloud: LocalCloud, uploads: Sequence[tuple[Path, str]], log: CountingLog,
+                      prices: Mapping[str, Any]) -> Usage:
+    """Upload each file and wait for its execution before the next, then measure.
+
+    One at a time, because handler durations measured while executions compete
+    for this machine's cores would price contention, not work. ``cloud`` must be
+    fresh (empty buckets), or reused thumbnails would be priced as free.
+    """
+    executions: list[str] = []
+    start_bytes = log.bytes
+    with _logging_to(log):
+        for path, key in uploads:
+            before = len(cloud.started)
+            cloud.upload(key, path.read_bytes())
+            for arn, _ in cloud.started[before:]:
+                cloud.wait(arn)
+                executions.append(arn)
+    return measure(cloud, executions, len(uploads), log.bytes - start_bytes, prices)
+
+
+def measure(cloud: LocalCloud, executions: Sequence[str], images: int, lambda_log_bytes: int,
+            prices: Mapping[str, Any]) -> Usage:
+    """Sum what the given executions of a fresh local cloud consumed."""
+    usage = Usage(images=images, executions=len(executions), lambda_log_bytes=lambda_log_bytes)
+    invocations = list(cloud.runtime.invocations)
+    usage.lambda_requests = len(invocations)
+    billed = [lambda_billed_seconds(inv, prices) for inv in invocations]
+    usage.lambda_gb_seconds = sum(
+        b * inv.memory_mb / 1024 for b, inv in zip(billed, invocations, strict=True)
+    )
+    usage.lambda_log_bytes += PLATFORM_LOG_BYTES * len(invocations)
+    # Express runs the same states; its duration is this run's, with Lambda time as Lambda would take it.
+    stretch = (sum(billed) - sum(inv.seconds for inv in invocations)) / max(1, len(executions))
+    definition_bytes = _json_size(cloud.deployed.definition)
+    for arn in executions:
+        desc = cloud.describe(arn)
+        history = cloud.history(arn)
+        usage.transitions += transitions(history)
+        wall = (desc["stopDate"] - desc["startDate"]).total_seconds()
+        usage.express_gb_seconds += express_gb_seconds(wall + stretch, history, definition_bytes, prices)
+        usage.express_log_bytes += sum(
+            _json_size(e) for e in history if str(e["type"]).endswith(_ERROR_EVENT_SUFFIXES)
+        )
+    for request in cloud.traffic.snapshot():
+        if request.caller == CLIENT:
+            continue
+        if request.service == "s3":
+            if request.operation.startswith(_TIER1_PREFIXES):
+                usage.s3_tier1 += 1
+            else:
+                usage.s3_tier2 += 1
+        elif request.service == "sns" and request.operation == "Publish" and request.caller == STATES:
+            usage.sns_publishes += 1
+        elif request.service == "rekognition":
+            usage.moderated += 1
+    usage.emails = usage.sns_publishes  # one subscriber: the AlertEmail address
+    s3 = cloud.client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=cloud.deployed.thumbnail_bucket):
+        usage.stored_bytes += sum(int(obj["Size"]) for obj in page.get("Contents", []))
+    return usage
+
+
+def bill(usage: Usage, prices: Mapping[str, Any]) -> list[Line]:
+    """Dollars per million images for each item, under STANDARD and under EXPRESS."""
+    n = max(1, usage.images)
+    per_million = 1_000_000 / n
+    sf, lam, s3, sns = prices["stepfunctions"], prices["lambda"], prices["s3"], prices["sns"]
+    cw, xray, rek = prices["cloudwatch"], prices["xray"], prices["rekognition"]
+    gb = 1024**3
+
+    def line(item: str, qty: float, unit: str, standard: float, express: float | None = None) -> Line:
+        express_price = standard if express is None else express
+        return Line(item, qty / n, unit, standard * qty * per_million, express_price * qty * per_million)
+
+    lines = [
+        line("Step Functions state transitions", usage.transitions, "transitions",
+             sf["standard_per_state_transition"], 0.0),
+        line("Step Functions Express requests", usage.executions, "requests", 0.0, sf["express_per_request"]),
+        line("Step Functions Express duration", usage.express_gb_seconds, "GB-s", 0.0,
+             sf["express_per_gb_second"]),
+        line("Lambda requests", usage.lambda_requests, "requests", lam["per_request"]),
+        line("Lambda duration (arm64)", usage.lambda_gb_seconds, "GB-s", lam["arm64_per_gb_second"]),
+        line("S3 PUT/COPY/POST/LIST requests", usage.s3_tier1, "requests", s3["tier1_per_request"]),
+        line("S3 GET/HEAD and other requests", usage.s3_tier2, "requests", s3["tier2_per_request"]),
+        line("SNS publishes (alerts)", usage.sns_publishes, "publishes", sns["per_publish"]),
+        line("SNS email deliveries", usage.emails, "emails", sns["per_email_delivery"]),
+        line("CloudWatch Logs, Lambda", usage.lambda_log_bytes / gb, "GB", cw["logs_ingestion_per_gb"]),
+        line("CloudWatch Logs, Express executions (ERROR level)", usage.express_log_bytes / gb, "GB",
+             0.0, cw["logs_ingestion_per_gb"]),
+        line("X-Ray traces (default sampling)", usage.executions * xray["sampled_fraction"], "traces",
+             xray["per_trace_recorded"]),
+        line("EventBridge (S3 events on the default bus)", usage.executions, "events",
+             prices["eventbridge"]["per_s3_event_on_default_bus"]),
+    ]
+    if usage.moderated:
+        lines.append(line("Rekognition moderation", usage.moderated, "images", rek["per_image_moderated"]))
+    return lines
+
+
+def storage_per_month(usage: Usage, prices: Mapping[str, Any]) -> tuple[float, float]:
+    """(thumbnail bytes per image, dollars per month to keep a million images' thumbnails)."""
+    per_image = usage.stored_bytes / max(1, usage.images)
+    return per_image, per_image * 1_000_000 / 1024**3 * prices["s3"]["standard_storage_per_gb_month"]
+
+
+def report(usage: Usage, prices: Mapping[str, Any], source: str) -> str:
+    """The bill as a markdown table, with what it was measured on and priced with."""
+    lines = bill(usage, prices)
+    rows = [
+        "| item | per image | STANDARD $/M images | EXPRESS $/M images |",
+        "|---|---:|---:|---:|",
+    ]
+    for ln in lines:
+        if ln.standard == 0 and ln.express == 0 and ln.per_image == 0:
+            continue
+        rows.append(f"| {ln.item} | {ln.per_image:.4g} {ln.unit} | {ln.standard:,.2f} | {ln.express:,.2f} |")
+    rows.append(f"| **total** | | **{sum(ln.standard for ln in lines):,.2f}** "
+                f"| **{sum(ln.express for ln in lines):,.2f}** |")
+    stored, monthly = storage_per_month(usage, prices)
+    return "\n".join([
+        f"Measured on {usage.images} images ({source}): {usage.executions} executions, "
+        f"{usage.lambda_requests} Lambda invocations.",
+        "",
+        *rows,
+        "",
+        f"Thumbnails stored: {stored / 1024:,.1f} KiB per image, ${monthly:,.2f} per month per million "
+        "images in S3 Standard (not in the totals).",
+        f"Prices: {prices['region']}, as of {prices['as_of']} ({PRICES_PATH.name} or --prices); "
+        "Lambda time is this machine's handler time scaled to each function's CPU share.",
+    ])
+
+
+def totals(usage: Usage, prices: Mapping[str, Any]) -> dict[str, float]:
+    lines = bill(usage, prices)
+    return {"STANDARD": sum(ln.standard for ln in lines), "EXPRESS": sum(ln.express for ln in lines)}
