@@ -24,7 +24,7 @@ browser:  ## the browser test needs Debian's chromium (no browser downloads from
 
 test: $(STAMP) browser  ## lint, then the whole suite
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q --reliability-doc docs/reliability.md
+	$(BIN)/python -m pytest -q --reliability-doc=docs/reliability.md
 
 bench: $(STAMP)  ## issue 4 benchmark: engine vs simple Pillow vs pyvips, cold start, local mode
 	$(BIN)/python -m pip install -q -e '.[bench]'

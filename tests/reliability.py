@@ -1,7 +1,7 @@
 """The record behind docs/reliability.md: hardening tests say what each case did.
 
 A test calls ``record`` after its assertions hold, so a row exists only for a
-case whose outcome was checked in this run. ``tests/conftest.py`` writes the
+case whose outcome was checked in this run. ``conftest.py`` (repository root) writes the
 rows as markdown at the end of a run given ``--reliability-doc PATH`` (``make
 test`` passes it), and only when every test passed, so the page is always the
 output of a green run. Rows must be deterministic: no timings, no random ids.

@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_cost.add_argument("--prices", type=Path, default=None,
                         help=f"price table (default: thumbflow/{cost.PRICES_PATH.name})")
     p_cost.add_argument("--json", action="store_true", help="print usage, bill and totals as JSON")
+    p_cost.add_argument("--images-per-month", type=float, default=cost.DEFAULT_IMAGES_PER_MONTH,
+                        help="volume to price X-Ray sampling at (default: 1,000,000)")
     _common(p_cost)
     return parser
 
@@ -216,12 +218,12 @@ def cmd_cost(args: argparse.Namespace) -> int:
     if args.json:
         out.write(json.dumps({
             "source": source, "usage": usage.to_dict(),
-            "lines": [vars(line) for line in cost.bill(usage, prices)],
-            "totals": cost.totals(usage, prices),
+            "lines": [vars(line) for line in cost.bill(usage, prices, args.images_per_month)],
+            "totals": cost.totals(usage, prices, args.images_per_month),
             "prices": {"region": prices["region"], "as_of": prices["as_of"]},
         }) + "\n")
         return 0
-    out.write(cost.report(usage, prices, source) + "\n")
+    out.write(cost.report(usage, prices, source, args.images_per_month) + "\n")
     return 0
 
 

@@ -30,6 +30,9 @@ PLATFORM_LOG_BYTES = 400
 # Events Step Functions logs at level ERROR (the Express default here, see template.yaml).
 _ERROR_EVENT_SUFFIXES = ("Failed", "TimedOut", "Aborted")
 _TIER1_PREFIXES = ("Put", "Copy", "Post", "List", "Create", "Complete", "Upload", "Restore")
+_FREE_S3 = ("DeleteObject", "DeleteObjects")  # S3 does not charge for deletes
+SECONDS_PER_MONTH = 30 * 24 * 3600
+DEFAULT_IMAGES_PER_MONTH = 1_000_000
 
 
 class CountingLog:
@@ -142,14 +145,15 @@ def _logging_to(log: CountingLog) -> Iterator[None]:
     """
     service = logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service_undefined"))
     streams = [h for h in service.handlers if isinstance(h, logging.StreamHandler)]
-    saved = [h.setStream(log) for h in streams]  # type: ignore[arg-type]
+    saved = [h.stream for h in streams]  # may be closed already: swap, never flush it
     try:
+        for handler in streams:
+            handler.stream = log
         with redirect_stdout(log):  # type: ignore[type-var]
             yield
     finally:
         for handler, stream in zip(streams, saved, strict=True):
-            if stream is not None:
-                handler.setStream(stream)
+            handler.stream = stream
 
 
 def run_one_at_a_time(cloud: LocalCloud, uploads: Sequence[tuple[Path, str]], log: CountingLog,
@@ -199,6 +203,8 @@ def measure(cloud: LocalCloud, executions: Sequence[str], images: int, lambda_lo
         if request.caller == CLIENT:
             continue
         if request.service == "s3":
+            if request.operation in _FREE_S3:
+                continue
             if request.operation.startswith(_TIER1_PREFIXES):
                 usage.s3_tier1 += 1
             else:
@@ -207,15 +213,31 @@ def measure(cloud: LocalCloud, executions: Sequence[str], images: int, lambda_lo
             usage.sns_publishes += 1
         elif request.service == "rekognition":
             usage.moderated += 1
-    usage.emails = usage.sns_publishes  # one subscriber: the AlertEmail address
+    sns = cloud.client("sns")
+    emails = sum(1 for sub in sns.list_subscriptions_by_topic(TopicArn=cloud.deployed.topic_arn)
+                 .get("Subscriptions", []) if sub.get("Protocol") == "email")
+    usage.emails = usage.sns_publishes * emails  # AlertEmail set: one email per alert
     s3 = cloud.client("s3")
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=cloud.deployed.thumbnail_bucket):
         usage.stored_bytes += sum(int(obj["Size"]) for obj in page.get("Contents", []))
     return usage
 
 
-def bill(usage: Usage, prices: Mapping[str, Any]) -> list[Line]:
-    """Dollars per million images for each item, under STANDARD and under EXPRESS."""
+def xray_sampled_fraction(images_per_month: float, prices: Mapping[str, Any]) -> float:
+    """Share of executions X-Ray's default rule records at this upload rate."""
+    xray = prices["xray"]
+    reservoir = min(images_per_month, xray["default_rule_reservoir_per_second"] * SECONDS_PER_MONTH)
+    rest = images_per_month - reservoir
+    return (reservoir + xray["default_rule_fixed_rate"] * rest) / max(1.0, images_per_month)
+
+
+def bill(usage: Usage, prices: Mapping[str, Any],
+         images_per_month: float = DEFAULT_IMAGES_PER_MONTH) -> list[Line]:
+    """Dollars per million images for each item, under STANDARD and under EXPRESS.
+
+    Only X-Ray depends on volume (its default rule traces the first upload of every
+    second): ``images_per_month`` says which volume to price it at.
+    """
     n = max(1, usage.images)
     per_million = 1_000_000 / n
     sf, lam, s3, sns = prices["stepfunctions"], prices["lambda"], prices["s3"], prices["sns"]
@@ -241,7 +263,8 @@ def bill(usage: Usage, prices: Mapping[str, Any]) -> list[Line]:
         line("CloudWatch Logs, Lambda", usage.lambda_log_bytes / gb, "GB", cw["logs_ingestion_per_gb"]),
         line("CloudWatch Logs, Express executions (ERROR level)", usage.express_log_bytes / gb, "GB",
              0.0, cw["logs_ingestion_per_gb"]),
-        line("X-Ray traces (default sampling)", usage.executions * xray["sampled_fraction"], "traces",
+        line(f"X-Ray traces (default sampling, {images_per_month:,.0f} images/month)",
+             usage.executions * xray_sampled_fraction(images_per_month, prices), "traces",
              xray["per_trace_recorded"]),
         line("EventBridge (S3 events on the default bus)", usage.executions, "events",
              prices["eventbridge"]["per_s3_event_on_default_bus"]),
@@ -257,9 +280,10 @@ def storage_per_month(usage: Usage, prices: Mapping[str, Any]) -> tuple[float, f
     return per_image, per_image * 1_000_000 / 1024**3 * prices["s3"]["standard_storage_per_gb_month"]
 
 
-def report(usage: Usage, prices: Mapping[str, Any], source: str) -> str:
+def report(usage: Usage, prices: Mapping[str, Any], source: str,
+           images_per_month: float = DEFAULT_IMAGES_PER_MONTH) -> str:
     """The bill as a markdown table, with what it was measured on and priced with."""
-    lines = bill(usage, prices)
+    lines = bill(usage, prices, images_per_month)
     rows = [
         "| item | per image | STANDARD $/M images | EXPRESS $/M images |",
         "|---|---:|---:|---:|",
@@ -280,10 +304,12 @@ def report(usage: Usage, prices: Mapping[str, Any], source: str) -> str:
         f"Thumbnails stored: {stored / 1024:,.1f} KiB per image, ${monthly:,.2f} per month per million "
         "images in S3 Standard (not in the totals).",
         f"Prices: {prices['region']}, as of {prices['as_of']} ({PRICES_PATH.name} or --prices); "
-        "Lambda time is this machine's handler time scaled to each function's CPU share.",
+        "Lambda time is this machine's handler time scaled to each function's CPU share; the "
+        "init phase of cold starts (billed too) is not included.",
     ])
 
 
-def totals(usage: Usage, prices: Mapping[str, Any]) -> dict[str, float]:
-    lines = bill(usage, prices)
+def totals(usage: Usage, prices: Mapping[str, Any],
+           images_per_month: float = DEFAULT_IMAGES_PER_MONTH) -> dict[str, float]:
+    lines = bill(usage, prices, images_per_month)
     return {"STANDARD": sum(ln.standard for ln in lines), "EXPRESS": sum(ln.express for ln in lines)}

@@ -232,9 +232,8 @@ def confirm(info: ObjectInfo) -> None:
     One conditional HEAD, made after rendering and before publishing, so a render of bytes
     replaced meanwhile is not published (conditional writes close the rest of the window).
     """
+    # The key's current object, never a version: a version's ETag never changes.
     kwargs: dict[str, Any] = {"Bucket": info.bucket, "Key": info.key, "IfMatch": f'"{info.etag}"'}
-    if info.version:
-        kwargs["VersionId"] = info.version
     where = f"s3://{info.bucket}/{info.key}"
     try:
         s3().head_object(**kwargs)

@@ -147,15 +147,19 @@ def make(
     Results come back in ``specs`` order. Source bytes are read pinned to the
     validated ETag, so a newer upload can never be mixed into this one's work.
 
-    With ``reuse`` (the workflow), a newer upload can never be overwritten by this one's
-    work either: after rendering, the source must still have the validated ETag
-    (else SourceChanged), and each thumbnail is written only if its key still holds what
-    was seen before rendering (S3 conditional writes). A write lost to a duplicate
-    execution of the same bytes reuses the winner's thumbnail, so each is written once.
+    Nor can a newer upload's thumbnails be overwritten by this work: after rendering, the
+    source must still have the validated ETag (else SourceChanged), and each thumbnail is
+    written only if its key still holds what was seen before rendering (S3 conditional
+    writes). A write lost to a duplicate execution of the same bytes reuses the winner's
+    thumbnail, so each is written once. ``reuse`` (the workflow) first looks for thumbnails
+    already made from these bytes; the on-demand resizer, called on a miss, does not.
     """
     check_key_room(source.key)
     done: dict[int, Thumbnail] = {}
-    seen: dict[str, str | None] | None = {} if reuse else None
+    # Keys looked at, with the ETag seen (None: absent). Without reuse (on demand, called on a
+    # miss) nothing was looked at, so every write is If-None-Match: a thumbnail stored meanwhile
+    # is kept when it was made from these bytes, and replaced only while these bytes are current.
+    seen: dict[str, str | None] = {}
     if reuse:
         for i, spec in enumerate(specs):
             found = find_existing(settings, source, spec, seen)
@@ -167,8 +171,7 @@ def make(
         renditions = imaging.render(
             data, [s for _, s in todo], max_pixels=settings.max_source_pixels
         )
-        if seen is not None:
-            storage.confirm(source)
+        storage.confirm(source)
         for (i, spec), out in zip(todo, renditions, strict=True):
             done[i] = _store(settings, source, spec, out, made_by, seen)
     return [done[i] for i in range(len(specs))]

@@ -42,6 +42,7 @@ def test_cost_counts_what_the_run_did(measured: dict[str, Any]) -> None:
     assert usage["s3_tier1"] == 4
     assert usage["s3_tier2"] >= 3  # Validate's HEAD+GET, Resize's GET at least
     assert usage["sns_publishes"] == 1  # the text file's rejection alert, and nothing else
+    assert usage["emails"] == 0  # AlertEmail is empty by default: nobody to mail
     assert usage["transitions"] >= 10 + 5  # a success walks at least 10 states, a rejection 5
     assert usage["lambda_gb_seconds"] > 0 and usage["express_gb_seconds"] > 0
     assert usage["express_log_bytes"] > 0  # the failed execution's events, logged at ERROR
@@ -66,6 +67,15 @@ def test_price_table_names_its_sources_and_date() -> None:
     prices = cost.load_prices()
     assert prices["as_of"] and prices["region"] == "us-east-1"
     assert all(url.startswith("https://aws.amazon.com/") for url in prices["sources"].values())
+
+
+def test_xray_sampling_depends_on_the_upload_rate() -> None:
+    """The default rule traces the first request each second, then 5 %: slow uploads are all traced."""
+    prices = cost.load_prices()
+    assert cost.xray_sampled_fraction(1_000_000, prices) == pytest.approx(1.0)
+    month = 30 * 24 * 3600
+    expected = (month + 0.05 * (100_000_000 - month)) / 100_000_000
+    assert cost.xray_sampled_fraction(100_000_000, prices) == pytest.approx(expected)
 
 
 def test_transitions_count_states_and_retries() -> None:

@@ -342,3 +342,48 @@ def test_encoded_key_finds_the_object_the_event_names(cloud: LocalCloud) -> None
     record("Events", "URL-encoded key ('a+b.jpg') while a literal 'a+b.jpg' also exists",
            "the object with the event's ETag ('a b.jpg') gets its thumbnails",
            f"{desc['status']}; source {manifest['source']['key']!r}")
+
+
+def test_on_demand_render_of_old_bytes_never_replaces_newer_thumbnails(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The resizer renders a missing size from the old bytes while the source is overwritten and
+    the newer upload's workflow stores that size: the resizer answers 503 try-again and the
+    stored thumbnail stays the newer one."""
+    from thumbnailer import imaging
+
+    from thumbflow.serve import RESIZER, function_url_event
+
+    key, stem = "odrace/p.jpg", "odrace/p"
+    old, new = images.jpeg(300, 200), images.jpeg(320, 240)
+    _, desc = run_upload(cloud, key, old)
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    s3 = cloud.client("s3")
+    s3.delete_object(Bucket=cloud.deployed.thumbnail_bucket, Key=f"{stem}_256x256.jpg")  # a miss
+    newer: list[str] = []
+    real_render = imaging.render
+
+    def render(data: bytes, specs: Any, **kwargs: Any) -> Any:
+        out = real_render(data, specs, **kwargs)
+        if data == old and not newer:
+            with as_client():
+                later, _ = start_upload(cloud, key, new)
+                newer.append(later)
+                cloud.wait(later)
+        return out
+
+    monkeypatch.setattr(imaging, "render", render)
+    event = function_url_event(f"/{stem}_256x256.jpg", "GET", {}, "local")
+    body, error = cloud.runtime.invoke(cloud.deployed.functions[RESIZER], json.dumps(event))
+    monkeypatch.undo()
+    response = json.loads(body)
+    assert error is None and response["statusCode"] == 503, response
+    assert newer and cloud.describe(newer[0])["status"] == "SUCCEEDED"
+    stored = thumbnails_under(cloud, stem)
+    assert set(stored) == expected_keys(stem)
+    assert {tags["source-etag"] for _, tags in stored.values()} == {etag_of(new)}
+    assert decode_fully(stored[f"{stem}_256x256.jpg"][0]).size == (256, 192)  # from 320x240
+    record("Events", "on-demand render of old bytes while the source is overwritten",
+           "resizer answers 503 try-again; stored thumbnails all from the new bytes",
+           f"{response['statusCode']}; stored from new bytes: "
+           f"{ {t['source-etag'] for _, t in stored.values()} == {etag_of(new)} }")

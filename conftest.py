@@ -1,4 +1,8 @@
-"""Suite-wide options: ``--reliability-doc`` writes docs/reliability.md after a green run."""
+"""Suite-wide options: ``--reliability-doc`` writes docs/reliability.md after a green run.
+
+At the repository root, not in tests/: pytest reads the conftest of every path given on the
+command line, and an existing docs/reliability.md given as the option's value counts as one.
+"""
 
 from __future__ import annotations
 
