@@ -9,9 +9,9 @@ Figures:
 * ``outside_share`` 1 - handler_sum_s / wall, as the issue defines it. Because of the overlap
   it understates orchestration, so two more figures are reported:
 * ``busy_s``        the union of the invocation intervals (time in which at least one handler was
-  running), recorded by wrapping ``Runtime.invoke`` with start/end stamps; and
+  running), from each invocation's start and duration as ``Runtime`` records them; and
   ``outside_share_union`` = 1 - busy_s / wall, the share of wall time with no handler running;
-  and ``outside_share_cpu`` = 1 - handler thread CPU (``thread_time`` around each invoke) /
+  and ``outside_share_cpu`` = 1 - handler thread CPU (``Invocation.cpu_seconds``) /
   process CPU: the share of this process's CPU spent outside handlers (moto, the interpreter);
   and ``orchestration_share_cpu``, the same without the driver thread (the uploads themselves,
   which moto stores with checksums, and the polling for results): the interpreter, the event
@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-import threading
 import time
 from collections import Counter
 from contextlib import redirect_stdout
@@ -53,23 +52,8 @@ def run(count: int, workers: int = 2) -> dict[str, Any]:
         corpus.local_set(folder, count, workers)
         generated_s = time.perf_counter() - g0
 
-        spans: list[tuple[float, float]] = []
-        handler_cpu: list[float] = []
-        lock = threading.Lock()
         # Handlers log JSON lines to stdout; keep them out of the report.
         with open(os.devnull, "w") as sink, redirect_stdout(sink), LocalCloud(time_scale=1.0) as cloud:
-            original = cloud.runtime.invoke
-
-            def timed(fn: Any, payload: Any) -> Any:
-                start, cpu0 = time.perf_counter(), time.thread_time()
-                try:
-                    return original(fn, payload)
-                finally:
-                    with lock:
-                        spans.append((start, time.perf_counter()))
-                        handler_cpu.append(time.thread_time() - cpu0)
-
-            cloud.runtime.invoke = timed  # type: ignore[method-assign]
             c0, w0, d0 = time.process_time(), time.perf_counter(), time.thread_time()
             results = runner.run(cloud, [folder], None)
             wall = time.perf_counter() - w0
@@ -82,7 +66,8 @@ def run(count: int, workers: int = 2) -> dict[str, Any]:
         secs = [i.seconds for i in invocations if i.function == name]
         by_function[name] = {"count": len(secs), "sum_s": sum(secs), "median_s": statistics.median(secs)}
     handler_sum = sum(i.seconds for i in invocations)
-    busy = _union([s for s in spans if s[0] >= w0])
+    busy = _union([(i.started, i.started + i.seconds) for i in invocations if i.started >= w0])
+    handler_cpu = sum(i.cpu_seconds for i in invocations)
     return {
         "images": count,
         "generated_s": generated_s,
@@ -98,10 +83,10 @@ def run(count: int, workers: int = 2) -> dict[str, Any]:
         "outside_share": 1 - handler_sum / wall,
         "busy_s": busy,
         "outside_share_union": 1 - busy / wall,
-        "handler_cpu_s": sum(handler_cpu),
-        "outside_share_cpu": 1 - sum(handler_cpu) / cpu if cpu else None,
+        "handler_cpu_s": handler_cpu,
+        "outside_share_cpu": 1 - handler_cpu / cpu if cpu else None,
         "driver_cpu_s": driver_cpu,
-        "orchestration_share_cpu": 1 - (sum(handler_cpu) + driver_cpu) / cpu if cpu else None,
+        "orchestration_share_cpu": 1 - (handler_cpu + driver_cpu) / cpu if cpu else None,
     }
 
 
@@ -118,10 +103,11 @@ def cost(count: int, workers: int = 2) -> dict[str, Any]:
         with open(os.devnull, "w") as sink, LocalCloud(time_scale=1.0) as cloud:
             log = costing.CountingLog(sink)
             usage = costing.run_one_at_a_time(cloud, collect_uploads([folder]), log, prices)
+    lines = costing.bill(usage, prices)
     return {
         "images": count,
         "usage": usage.to_dict(),
-        "totals": costing.totals(usage, prices),
-        "lines": [vars(line) for line in costing.bill(usage, prices)],
+        "totals": costing.totals(lines),
+        "lines": [vars(line) for line in lines],
         "prices_as_of": prices["as_of"],
     }

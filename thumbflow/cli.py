@@ -78,16 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextmanager
-def _quiet_stdout(log_path: Path, counter: list[cost.CountingLog] | None = None) -> Iterator[TextIO]:
+def _quiet_stdout(log_path: Path) -> Iterator[TextIO]:
     """Handlers log to stdout (as in Lambda); send that to a file and give back the terminal."""
     real = sys.stdout
     log_path.parent.mkdir(parents=True, exist_ok=True)
     moto_log = logging.getLogger("moto")
     with open(log_path, "a", encoding="utf-8") as log:
-        counting = cost.CountingLog(log)
-        if counter is not None:
-            counter.append(counting)
-        sys.stdout = counting  # type: ignore[assignment]
+        sys.stdout = log
         # The interpreter logs every caught state error at ERROR: history, not news.
         handler = logging.StreamHandler(log)
         moto_log.addHandler(handler)
@@ -210,16 +207,17 @@ def cmd_cost(args: argparse.Namespace) -> int:
     prices = cost.load_prices(args.prices)
     paths = args.paths or [repo_root() / "samples"]
     uploads = collect_uploads(paths)
-    counter: list[cost.CountingLog] = []
     fresh = LocalCloud(args.template, parameters=_params(args.param), definition_path=args.definition)
-    with _quiet_stdout(args.state / "lambda.log", counter) as out, fresh as cloud:
-        usage = cost.run_one_at_a_time(cloud, uploads, counter[0], prices)
+    with _quiet_stdout(args.state / "lambda.log") as out, fresh as cloud:
+        # Counts what the handlers write while the images run, on its way to lambda.log.
+        usage = cost.run_one_at_a_time(cloud, uploads, cost.CountingLog(sys.stdout), prices)
     source = ", ".join(str(p) for p in paths)
     if args.json:
+        lines = cost.bill(usage, prices, args.images_per_month)
         out.write(json.dumps({
             "source": source, "usage": usage.to_dict(),
-            "lines": [vars(line) for line in cost.bill(usage, prices, args.images_per_month)],
-            "totals": cost.totals(usage, prices, args.images_per_month),
+            "lines": [vars(line) for line in lines],
+            "totals": cost.totals(lines),
             "prices": {"region": prices["region"], "as_of": prices["as_of"]},
         }) + "\n")
         return 0

@@ -292,8 +292,8 @@ def report(usage: Usage, prices: Mapping[str, Any], source: str,
         if ln.standard == 0 and ln.express == 0 and ln.per_image == 0:
             continue
         rows.append(f"| {ln.item} | {ln.per_image:.4g} {ln.unit} | {ln.standard:,.2f} | {ln.express:,.2f} |")
-    rows.append(f"| **total** | | **{sum(ln.standard for ln in lines):,.2f}** "
-                f"| **{sum(ln.express for ln in lines):,.2f}** |")
+    total = totals(lines)
+    rows.append(f"| **total** | | **{total['STANDARD']:,.2f}** | **{total['EXPRESS']:,.2f}** |")
     stored, monthly = storage_per_month(usage, prices)
     return "\n".join([
         f"Measured on {usage.images} images ({source}): {usage.executions} executions, "
@@ -309,7 +309,6 @@ def report(usage: Usage, prices: Mapping[str, Any], source: str,
     ])
 
 
-def totals(usage: Usage, prices: Mapping[str, Any],
-           images_per_month: float = DEFAULT_IMAGES_PER_MONTH) -> dict[str, float]:
-    lines = bill(usage, prices, images_per_month)
+def totals(lines: Sequence[Line]) -> dict[str, float]:
+    """The bill's two sums: dollars per million images under each workflow type."""
     return {"STANDARD": sum(ln.standard for ln in lines), "EXPRESS": sum(ln.express for ln in lines)}

@@ -383,14 +383,17 @@ class LocalCloud:
             )
 
     # -- operating it --------------------------------------------------------------------------
-    @property
-    def faults(self) -> list[Fault]:
-        return self.runtime.faults
-
-    @property
-    def service_faults(self) -> list[traffic.ServiceFault]:
-        """Service errors to answer requests with (S3 SlowDown, SNS outage...): see ``traffic``."""
-        return self.traffic.faults
+    @contextmanager
+    def injecting(self, *faults: Fault | traffic.ServiceFault) -> Iterator[None]:
+        """Inject these faults for the block, none after it: Lambda-level ones (``Fault``) go
+        to the runtime, wire-level ones (``ServiceFault``) to the traffic."""
+        self.runtime.faults[:] = [f for f in faults if isinstance(f, Fault)]
+        self.traffic.faults[:] = [f for f in faults if isinstance(f, traffic.ServiceFault)]
+        try:
+            yield
+        finally:
+            self.runtime.faults.clear()
+            self.traffic.faults.clear()
 
     @property
     def started(self) -> list[tuple[str, dict[str, Any]]]:

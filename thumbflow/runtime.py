@@ -106,6 +106,7 @@ class Invocation:
     error: str | None
     cpu_seconds: float = 0.0  # CPU time of the handler's thread (what Lambda's share would scale)
     memory_mb: int = 0
+    started: float = 0.0  # time.perf_counter() when the handler was called
 
 
 class Runtime:
@@ -171,7 +172,8 @@ class Runtime:
             elapsed = time.perf_counter() - started
             cpu = time.thread_time() - cpu_started
             with self._lock:
-                self.invocations.append(Invocation(fn.logical_id, elapsed, error, cpu, fn.memory_mb))
+                self.invocations.append(
+                    Invocation(fn.logical_id, elapsed, error, cpu, fn.memory_mb, started))
         return body, ("Unhandled" if error else None)
 
 

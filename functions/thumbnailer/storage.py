@@ -8,7 +8,7 @@ or replaced object becomes ``ImageRejected``/``SourceChanged`` (never retried).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote_plus
@@ -92,6 +92,28 @@ def _translate(exc: Exception, what: str) -> Exception:
     return exc
 
 
+def _call(
+    what: str,
+    operation: Callable[[], Any],
+    *,
+    none_on: frozenset[str] = frozenset(),
+    special: Callable[[ClientError], Exception | None] = lambda exc: None,
+) -> Any:
+    """Run one SDK call with its errors in the workflow's names.
+
+    A ClientError whose code is in ``none_on`` gives None; ``special`` may name the
+    exception to raise for the others; whatever is left goes through ``_translate``.
+    """
+    try:
+        return operation()
+    except ClientError as exc:
+        if _code(exc) in none_on:
+            return None
+        raise special(exc) or _translate(exc, what) from exc
+    except BotoCoreError as exc:
+        raise _translate(exc, what) from exc
+
+
 def _strip(etag: str) -> str:
     return etag.strip('"')
 
@@ -114,15 +136,8 @@ def head(bucket: str, key: str, version: str | None = None) -> ObjectInfo | None
     kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if version:
         kwargs["VersionId"] = version
-    try:
-        resp = s3().head_object(**kwargs)
-    except ClientError as exc:
-        if _code(exc) in _MISSING_CODES:
-            return None
-        raise _translate(exc, f"head s3://{bucket}/{key}") from exc
-    except BotoCoreError as exc:
-        raise _translate(exc, f"head s3://{bucket}/{key}") from exc
-    return _info(bucket, key, resp)
+    resp = _call(f"head s3://{bucket}/{key}", lambda: s3().head_object(**kwargs), none_on=_MISSING_CODES)
+    return None if resp is None else _info(bucket, key, resp)
 
 
 def resolve(bucket: str, key: str, version: str | None = None,
@@ -167,15 +182,13 @@ def read(info: ObjectInfo, byte_range: tuple[int, int] | None = None) -> bytes:
     if byte_range is not None:
         kwargs["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
     where = f"s3://{info.bucket}/{info.key}"
-    try:
-        resp = s3().get_object(**kwargs)
-        return resp["Body"].read()
-    except ClientError as exc:
-        if _code(exc) == "InvalidRange":
-            return b""
-        raise _source_gone(exc, where, info.etag) or _translate(exc, f"read {where}") from exc
-    except BotoCoreError as exc:
-        raise _translate(exc, f"read {where}") from exc
+    body = _call(
+        f"read {where}",
+        lambda: s3().get_object(**kwargs)["Body"].read(),
+        none_on=frozenset({"InvalidRange"}),  # a range past the end of a short object
+        special=lambda exc: _source_gone(exc, where, info.etag),
+    )
+    return b"" if body is None else body
 
 
 def encode_tags(tags: Mapping[str, str]) -> str:
@@ -205,8 +218,16 @@ def put(
         kwargs["IfMatch"] = f'"{if_match}"'
     elif if_absent:
         kwargs["IfNoneMatch"] = "*"
-    try:
-        resp = s3().put_object(
+
+    def conflict(exc: ClientError) -> Exception | None:
+        code = _code(exc)
+        if kwargs and (code in _CONFLICT_CODES or code in _MISSING_CODES or _status(exc) in (409, 412)):
+            return WriteConflict(f"s3://{bucket}/{key} changed since it was read ({code})")
+        return None
+
+    resp = _call(
+        f"put s3://{bucket}/{key}",
+        lambda: s3().put_object(
             Bucket=bucket,
             Key=key,
             Body=body,
@@ -215,14 +236,9 @@ def put(
             Tagging=encode_tags(tags),
             Metadata=dict(metadata),
             **kwargs,
-        )
-    except ClientError as exc:
-        code = _code(exc)
-        if kwargs and (code in _CONFLICT_CODES or code in _MISSING_CODES or _status(exc) in (409, 412)):
-            raise WriteConflict(f"s3://{bucket}/{key} changed since it was read ({code})") from exc
-        raise _translate(exc, f"put s3://{bucket}/{key}") from exc
-    except BotoCoreError as exc:
-        raise _translate(exc, f"put s3://{bucket}/{key}") from exc
+        ),
+        special=conflict,
+    )
     return _strip(resp.get("ETag", ""))
 
 
@@ -235,12 +251,8 @@ def confirm(info: ObjectInfo) -> None:
     # The key's current object, never a version: a version's ETag never changes.
     kwargs: dict[str, Any] = {"Bucket": info.bucket, "Key": info.key, "IfMatch": f'"{info.etag}"'}
     where = f"s3://{info.bucket}/{info.key}"
-    try:
-        s3().head_object(**kwargs)
-    except ClientError as exc:
-        raise _source_gone(exc, where, info.etag) or _translate(exc, f"head {where}") from exc
-    except BotoCoreError as exc:
-        raise _translate(exc, f"head {where}") from exc
+    _call(f"head {where}", lambda: s3().head_object(**kwargs),
+          special=lambda exc: _source_gone(exc, where, info.etag))
 
 
 def get_tags(bucket: str, key: str, version: str | None = None) -> dict[str, str]:
@@ -248,10 +260,7 @@ def get_tags(bucket: str, key: str, version: str | None = None) -> dict[str, str
     kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if version:
         kwargs["VersionId"] = version
-    try:
-        resp = s3().get_object_tagging(**kwargs)
-    except (ClientError, BotoCoreError) as exc:
-        raise _translate(exc, f"get tags of s3://{bucket}/{key}") from exc
+    resp = _call(f"get tags of s3://{bucket}/{key}", lambda: s3().get_object_tagging(**kwargs))
     return {t["Key"]: t["Value"] for t in resp.get("TagSet", [])}
 
 
@@ -264,30 +273,23 @@ def put_tags(bucket: str, key: str, tags: Mapping[str, str], version: str | None
     }
     if version:
         kwargs["VersionId"] = version
-    try:
-        s3().put_object_tagging(**kwargs)
-    except ClientError as exc:
-        if _code(exc) in _MISSING_CODES:
-            raise ImageRejected("missing", f"s3://{bucket}/{key} no longer exists") from exc
-        raise _translate(exc, f"tag s3://{bucket}/{key}") from exc
-    except BotoCoreError as exc:
-        raise _translate(exc, f"tag s3://{bucket}/{key}") from exc
+    missing = ImageRejected("missing", f"s3://{bucket}/{key} no longer exists")
+    _call(f"tag s3://{bucket}/{key}", lambda: s3().put_object_tagging(**kwargs),
+          special=lambda exc: missing if _code(exc) in _MISSING_CODES else None)
 
 
 def get(bucket: str, key: str) -> tuple[ObjectInfo, bytes] | None:
     """One GET for an object's facts and bytes (the on-demand resizer answers with them); None if absent."""
-    where = f"s3://{bucket}/{key}"
-    try:
+
+    def fetch() -> tuple[Mapping[str, Any], bytes]:
         resp = s3().get_object(Bucket=bucket, Key=key)
-        body = resp["Body"].read()
-    except ClientError as exc:
-        if _code(exc) in _MISSING_CODES:
-            return None
-        raise _translate(exc, f"get {where}") from exc
-    except BotoCoreError as exc:
-        raise _translate(exc, f"get {where}") from exc
-    info = _info(bucket, key, resp, default_size=len(body))
-    return info, body
+        return resp, resp["Body"].read()
+
+    found = _call(f"get s3://{bucket}/{key}", fetch, none_on=_MISSING_CODES)
+    if found is None:
+        return None
+    resp, body = found
+    return _info(bucket, key, resp, default_size=len(body)), body
 
 
 def presigned_get(bucket: str, key: str, expires_s: int = 300) -> str:

@@ -117,7 +117,7 @@ def find_existing(
     settings: Settings,
     source: storage.ObjectInfo,
     spec: SizeSpec,
-    seen: dict[str, str | None] | None = None,
+    seen: dict[str, str | None],
 ) -> Thumbnail | None:
     """A thumbnail already made from these exact source bytes with this exact spec.
 
@@ -126,8 +126,7 @@ def find_existing(
     for ext in candidate_extensions(spec):
         key = thumbnail_key(source.key, spec.width, spec.height, ext)
         info = storage.head(settings.thumbnail_bucket, key)
-        if seen is not None:
-            seen[key] = info.etag if info is not None else None
+        seen[key] = info.etag if info is not None else None
         found = _reusable(source, spec, key, info)
         if found is not None:
             return found
@@ -183,13 +182,13 @@ def _store(
     spec: SizeSpec,
     out: imaging.Rendition,
     made_by: str,
-    seen: dict[str, str | None] | None = None,
+    seen: dict[str, str | None],
 ) -> Thumbnail:
-    """Write one thumbnail; with ``seen``, only over what was there before rendering."""
+    """Write one thumbnail, only over what ``seen`` says was there before rendering."""
     key = thumbnail_key(source.key, spec.width, spec.height, out.extension)
     tags = thumbnail_tags(spec, source.etag, made_by)
     for _ in range(WRITE_ATTEMPTS):
-        expected = seen.get(key) if seen is not None else None
+        expected = seen.get(key)
         try:
             storage.put(
                 settings.thumbnail_bucket,
@@ -207,10 +206,9 @@ def _store(
                     "made-by": made_by,
                 },
                 if_match=expected,
-                if_absent=seen is not None and expected is None,
+                if_absent=expected is None,
             )
         except storage.WriteConflict:
-            assert seen is not None
             # Someone wrote the key since it was read: a duplicate execution of the same
             # bytes (reuse its thumbnail) or another upload of the source (overwrite it only
             # while the source still holds the bytes this one rendered).

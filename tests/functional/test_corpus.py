@@ -332,14 +332,9 @@ def test_unexpected_handler_error_leaks_no_traceback_into_alerts(
     cloud = corpus_cloud
     key = f"corpus/handler-bug-{function}.jpg"
     since_alerts = len(cloud.alerts())
-    cloud.faults[:] = [
-        Fault(function, ZeroDivisionError("division by zero (injected bug)"), when=lambda event: True)
-    ]
-    try:
+    with cloud.injecting(Fault(function, ZeroDivisionError("division by zero (injected bug)"))):
         arn, _ = upload(cloud, key, save(quadrants(64, 48), "JPEG"))
         desc = cloud.wait(arn)
-    finally:
-        cloud.faults.clear()
     assert desc["status"] == "FAILED" and desc["error"] == "ThumbnailsFailed", desc
     assert "ZeroDivisionError" in desc["cause"]
     assert not TRACEBACK.search(desc["cause"]), desc["cause"]

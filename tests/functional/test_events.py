@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from tests import images
 from tests.functional.conftest import output, run_upload
 from tests.functional.drills import (
+    Window,
     as_client,
     by_size,
     decode_fully,
@@ -188,8 +189,8 @@ def test_overwrite_while_rendering_never_publishes_old_bytes(
 
 
 # -- deleted before processing ----------------------------------------------------------------------
-def test_object_deleted_before_validation_is_rejected_once(cloud: LocalCloud) -> None:
-    key = "deleted/before-validate.jpg"
+def deleted_just_before(cloud: LocalCloud, function: str, key: str) -> tuple[str, dict[str, Any], Window]:
+    """Upload ``key`` and delete it just before ``function`` runs: (execution, description, window)."""
     s3 = cloud.client("s3")
 
     def delete(event: dict[str, Any]) -> None:
@@ -197,9 +198,14 @@ def test_object_deleted_before_validation_is_rejected_once(cloud: LocalCloud) ->
             s3.delete_object(Bucket=cloud.deployed.source_bucket, Key=key)
 
     w = window(cloud)
-    with gate(cloud, "ValidateFunction", delete):
+    with gate(cloud, function, delete):
         arn, _ = start_upload(cloud, key, images.jpeg(300, 200))
-        desc = cloud.wait(arn)
+        return arn, cloud.wait(arn), w
+
+
+def test_object_deleted_before_validation_is_rejected_once(cloud: LocalCloud) -> None:
+    key = "deleted/before-validate.jpg"
+    _, desc, w = deleted_just_before(cloud, "ValidateFunction", key)
     assert desc["status"] == "FAILED" and desc["error"] == "ImageRejected"
     assert desc["cause"].startswith("missing:"), desc["cause"]
     # No retry storm: one Validate call, no Resize, one HEAD, nothing read.
@@ -220,16 +226,7 @@ def test_object_deleted_before_validation_is_rejected_once(cloud: LocalCloud) ->
 
 def test_object_deleted_while_rendering_is_superseded_once(cloud: LocalCloud) -> None:
     key = "deleted/while-rendering.jpg"
-    s3 = cloud.client("s3")
-
-    def delete(event: dict[str, Any]) -> None:
-        with as_client():
-            s3.delete_object(Bucket=cloud.deployed.source_bucket, Key=key)
-
-    w = window(cloud)
-    with gate(cloud, "ResizeFunction", delete):
-        arn, _ = start_upload(cloud, key, images.jpeg(300, 200))
-        desc = cloud.wait(arn)
+    arn, desc, w = deleted_just_before(cloud, "ResizeFunction", key)
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     assert output(desc)["outcome"] == "superseded" and output(desc)["thumbnails"] == []
     assert [(i.function, i.error) for i in w.invocations()] == [

@@ -51,12 +51,9 @@ def test_transient_fault_is_retried_and_succeeds(per_size_cloud: LocalCloud) -> 
     fault = Fault("ResizeFunction", TransientError("S3 SlowDown (injected)"), when=has_size(256),
                   times=2)
     throttle = Fault("ResizeFunction", "throttle", when=has_size(512), times=1)
-    cloud.faults[:] = [fault, throttle]
     since = len(cloud.runtime.invocations)
-    try:
+    with cloud.injecting(fault, throttle):
         _, desc = run_upload(cloud, "faults/transient.jpg", images.jpeg(800, 600))
-    finally:
-        cloud.faults.clear()
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     assert fault.fired == 2 and throttle.fired == 1
     assert resize_calls(cloud, since).count("TransientError") == 2
@@ -67,13 +64,10 @@ def test_transient_fault_is_retried_and_succeeds(per_size_cloud: LocalCloud) -> 
 def test_persistent_fault_goes_through_retry_branch_then_alerts(per_size_cloud: LocalCloud) -> None:
     cloud = per_size_cloud
     key = "faults/persistent.jpg"
-    cloud.faults[:] = [Fault("ResizeFunction", TransientError("disk on fire (injected)"),
-                             when=has_size(256))]
     since = len(cloud.runtime.invocations)
-    try:
+    with cloud.injecting(Fault("ResizeFunction", TransientError("disk on fire (injected)"),
+                               when=has_size(256))):
         arn, desc = run_upload(cloud, key, images.jpeg(800, 600))
-    finally:
-        cloud.faults.clear()
     assert desc["status"] == "FAILED"
     assert desc["error"] == "ThumbnailsFailed"
     assert "256x256" in desc["cause"] and "TransientError" in desc["cause"]

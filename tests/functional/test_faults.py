@@ -78,12 +78,9 @@ def test_transient_s3_fault_is_retried_and_succeeds(
     fault = ServiceFault("s3", operation, code=code, status=status, times=times,
                          message=f"{code} (injected)",
                          when=lambda r: r.caller == caller and r.key.startswith(stem))
-    cloud.service_faults[:] = [fault]
     w = window(cloud)
-    try:
+    with cloud.injecting(fault):
         arn, desc = run_upload(cloud, key, images.jpeg(400, 300))
-    finally:
-        cloud.service_faults.clear()
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     assert output(desc)["outcome"] == "thumbnails"
     assert fault.fired == times
@@ -124,13 +121,9 @@ def test_lambda_throttling_and_service_errors_are_retried(
     cloud: LocalCloud, case: str, make_fault: Any, error: str
 ) -> None:
     fault = make_fault()
-    target = cloud.service_faults if isinstance(fault, ServiceFault) else cloud.faults
-    target[:] = [fault]
     key = "lambdafaults/" + case.replace(" ", "-").replace("(", "").replace(")", "") + ".jpg"
-    try:
+    with cloud.injecting(fault):
         arn, desc = run_upload(cloud, key, images.jpeg(300, 200))
-    finally:
-        target.clear()
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     assert len(output(desc)["thumbnails"]) == 4
     failed = failed_tasks(cloud, arn)
@@ -142,12 +135,9 @@ def test_lambda_throttling_and_service_errors_are_retried(
 
 
 def test_persistent_throttling_is_bounded_then_alerts(cloud: LocalCloud) -> None:
-    cloud.faults[:] = [Fault("ValidateFunction", "throttle")]
     w = window(cloud)
-    try:
+    with cloud.injecting(Fault("ValidateFunction", "throttle")):
         arn, desc = run_upload(cloud, "lambdafaults/always-throttled.jpg", images.jpeg(300, 200))
-    finally:
-        cloud.faults.clear()
     assert desc["status"] == "FAILED" and desc["error"] == "ThumbnailsFailed"
     assert "Lambda.TooManyRequestsException" in desc["cause"]
     failed = failed_tasks(cloud, arn)
@@ -168,12 +158,9 @@ def test_persistent_put_failure_of_one_size_then_rerun_does_only_what_is_missing
     fault = ServiceFault("s3", "PutObject", code="InternalError", status=500,
                          message="We encountered an internal error (injected)",
                          when=lambda r: r.key == broken)
-    cloud.service_faults[:] = [fault]
     w = window(cloud)
-    try:
+    with cloud.injecting(fault):
         arn, desc = run_upload(cloud, key, images.jpeg(600, 400))
-    finally:
-        cloud.service_faults.clear()
     assert desc["status"] == "FAILED" and desc["error"] == "ThumbnailsFailed"
     assert "256x256" in desc["cause"] and "TransientError" in desc["cause"]
     events = [e["type"] for e in cloud.history(arn)]
@@ -218,16 +205,13 @@ def test_sns_down_execution_fails_with_its_own_error_and_says_alert_not_sent(
 ) -> None:
     key = f"snsdown/{error}.jpg"
     fault = sns_down()
-    cloud.service_faults[:] = [fault]
+    faults: list[Any] = [fault]
     if error == "ThumbnailsFailed":
-        cloud.faults[:] = [Fault("ResizeFunction", TransientError("disk on fire (injected)"))]
+        faults.append(Fault("ResizeFunction", TransientError("disk on fire (injected)")))
     body = images.TEXT if error == "ImageRejected" else images.jpeg(300, 200)
     w = window(cloud)
-    try:
+    with cloud.injecting(*faults):
         arn, desc = run_upload(cloud, key, body)
-    finally:
-        cloud.service_faults.clear()
-        cloud.faults.clear()
     assert desc["status"] == "FAILED"
     assert desc["error"] == error  # its own error, not SNS's
     reason = "text:" if error == "ImageRejected" else "sizes "
@@ -250,11 +234,8 @@ def test_sns_down_execution_fails_with_its_own_error_and_says_alert_not_sent(
 
 def test_sns_hiccup_while_alerting_still_delivers_one_alert(cloud: LocalCloud) -> None:
     fault = sns_down(times=2)
-    cloud.service_faults[:] = [fault]
-    try:
+    with cloud.injecting(fault):
         arn, desc = run_upload(cloud, "snsdown/hiccup.jpg", images.TEXT)
-    finally:
-        cloud.service_faults.clear()
     assert desc["status"] == "FAILED" and desc["error"] == "ImageRejected"
     assert "alert not sent" not in desc["cause"]
     alerts = alerts_for(cloud, arn)

@@ -24,7 +24,7 @@ from thumbnailer.errors import ImageRejected
 from thumbnailer.imaging import HEADER_BYTES, ImageFacts, Rendition, probe, render, sniff
 from thumbnailer.spec import SizeSpec
 
-from tests.corpus import matrix_icc
+from tests.corpus import matrix_icc, secret_exif
 
 CAP = 50_000_000
 REPO = Path(__file__).resolve().parents[2]
@@ -654,12 +654,6 @@ def test_render_converts_wide_gamut_profile_to_srgb() -> None:
 
 
 def test_render_strips_all_metadata() -> None:
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "SecretCam"
-    exif[ExifTags.Base.Orientation] = 1
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (51.0, 30.0, 12.5)
     xmp = (
         b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
         b'syntax-ns#"><rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
@@ -669,7 +663,7 @@ def test_render_strips_all_metadata() -> None:
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     src = photo(300, 200)
     data = encode(
-        src, "JPEG", exif=exif.tobytes(), xmp=xmp, comment=b"secret-comment", icc_profile=icc
+        src, "JPEG", exif=secret_exif(), xmp=xmp, comment=b"secret-comment", icc_profile=icc
     )
     source = Image.open(io.BytesIO(data))
     assert {"exif", "xmp", "comment", "icc_profile"} <= set(source.info)
