@@ -64,7 +64,7 @@ class _Refs(dict):  # type: ignore[type-arg]
 
 def template_environments() -> dict[str, dict[str, str]]:
     """Per handler module, the variables the template gives its function (parameter defaults)."""
-    from thumbflow.cfn import Resolver, load_template, parameter_values
+    from thumbflow.local.template import Resolver, load_template, parameter_values
 
     template = load_template(REPO / "template.yaml")
     resolver = Resolver(template, parameter_values(template, {}), _Refs(), {},

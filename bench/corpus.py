@@ -1,9 +1,13 @@
 """A deterministic, photo-like test corpus, generated at run time (nothing large is committed).
 
-"Photo-like" means what costs a codec real work: smooth gradients, hard-edged shapes, a
-blotchy mid-frequency texture and per-pixel grain. At q90 a 12 MP image comes out at
-~3 MB, in the range of a phone photo, so decode and encode costs are realistic.
-Pillow only (numpy is not needed); every random choice comes from ``random.Random(seed)``.
+"Photo-like" means what costs a codec real work and what a scaled decode can lose: detail
+at every scale. Smooth gradients and large shapes (drawn at 1/4 scale), blotchy texture at
+1/64, 1/16 and 1/4 scale with finer octaves weaker (the 1/f spectrum of a photograph), then,
+at full resolution, hard-edged shapes, thin lines and specks softened by a 3x3 "lens" blur,
+and per-pixel grain. Detail near full resolution matters: an image that is smooth below 1/4
+scale would make decoding at 1/4 look free. At q90 a 12 MP image comes out at ~2.8 MB, in
+the range of a phone photo. Pillow only; every random choice comes from ``random.Random(seed)``.
+No real photograph ships with an installed package, so there is none to build from.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-GRAIN = 0.08  # weight of the per-pixel noise: ~3 MB per 12 MP at q90
+GRAIN = 0.05  # weight of the per-pixel noise
+OCTAVES = ((64, 0.22), (16, 0.16), (4, 0.12))  # (1/scale, blend weight) of the texture layers
+LENS = ImageFilter.Kernel((3, 3), [1, 2, 1, 2, 4, 2, 1, 2, 1])
+EXTENSIONS = {"png-rgba": "png", "webp": "webp"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +31,7 @@ class Case:
 
     name: str
     size: tuple[int, int]  # stored pixels
-    kind: str  # jpeg | progressive | exif6 | png-rgba
+    kind: str  # jpeg | progressive | exif6 | png-rgba | webp
     seed: int
     timed: bool = True  # False: peak memory only (too slow to repeat)
 
@@ -34,7 +41,12 @@ class Case:
 
     @property
     def filename(self) -> str:
-        return f"{self.name}.{'png' if self.kind == 'png-rgba' else 'jpg'}"
+        return f"{self.name}.{EXTENSIONS.get(self.kind, 'jpg')}"
+
+    @property
+    def family(self) -> str:
+        """jpeg, png or webp: which target the case is judged by."""
+        return EXTENSIONS.get(self.kind, "jpeg")
 
 
 CASES: tuple[Case, ...] = (
@@ -44,14 +56,18 @@ CASES: tuple[Case, ...] = (
     Case("jpeg-12mp-progressive", (4000, 3000), "progressive", 13),
     Case("jpeg-12mp-exif6", (4000, 3000), "exif6", 14),
     Case("png-12mp-rgba", (4000, 3000), "png-rgba", 15),
+    Case("webp-24mp", (6000, 4000), "webp", 25),
     Case("jpeg-100mp", (11520, 8640), "jpeg", 100, timed=False),  # 99.5 MP, under MaxSourcePixels
 )
 
 
-def photo(size: tuple[int, int], seed: int) -> Image.Image:
-    """An RGB image with gradients, shapes, texture and grain; the same for the same seed."""
+def _random_rgb(rnd: random.Random, size: tuple[int, int]) -> Image.Image:
+    return Image.frombytes("RGB", size, rnd.randbytes(size[0] * size[1] * 3))
+
+
+def _backdrop(size: tuple[int, int], rnd: random.Random) -> Image.Image:
+    """Gradients and large shapes, drawn at 1/4 scale and enlarged smoothly."""
     w, h = size
-    rnd = random.Random(seed)
     lw, lh = max(16, w // 4), max(16, h // 4)
     ramp = Image.linear_gradient("L")
     channels = []
@@ -62,30 +78,56 @@ def photo(size: tuple[int, int], seed: int) -> Image.Image:
         channels.append(c.resize((lw, lh), Image.Resampling.BILINEAR))
     low = Image.merge("RGB", channels)
     draw = ImageDraw.Draw(low)
-    for _ in range(60):
+    for _ in range(40):
         x0, y0 = rnd.randrange(-lw // 4, lw), rnd.randrange(-lh // 4, lh)
         s = rnd.randrange(max(2, lw // 40), max(3, lw // 3))
         colour = tuple(rnd.randrange(256) for _ in range(3))
-        pick = rnd.random()
-        if pick < 0.4:
+        if rnd.random() < 0.5:
             draw.ellipse((x0, y0, x0 + s, y0 + int(s * rnd.uniform(0.4, 1.6))), fill=colour)
-        elif pick < 0.8:
-            corners = rnd.randrange(3, 7)
-            points = [(x0 + rnd.randrange(-s, s), y0 + rnd.randrange(-s, s)) for _ in range(corners)]
-            draw.polygon(points, fill=colour)
         else:
-            end = (x0 + rnd.randrange(-s, s), y0 + rnd.randrange(-s, s))
-            draw.line((x0, y0, *end), fill=colour, width=rnd.randrange(1, 6))
-    for _ in range(1500):  # small detail ("foliage")
-        x0, y0 = rnd.randrange(lw), rnd.randrange(lh)
-        s = rnd.randrange(1, max(2, lw // 150))
-        draw.ellipse((x0, y0, x0 + s, y0 + s), fill=tuple(rnd.randrange(256) for _ in range(3)))
-    texture = Image.frombytes("RGB", (lw, lh), rnd.randbytes(lw * lh * 3))
-    low = Image.blend(low.filter(ImageFilter.BoxBlur(1)), texture, 0.12)
-    big = low.resize((w, h), Image.Resampling.BILINEAR)
+            corners = rnd.randrange(3, 7)
+            draw.polygon([(x0 + rnd.randrange(-s, s), y0 + rnd.randrange(-s, s)) for _ in range(corners)],
+                         fill=colour)
+    return low.filter(ImageFilter.BoxBlur(1)).resize((w, h), Image.Resampling.BICUBIC)
+
+
+def _fine_detail(im: Image.Image, rnd: random.Random) -> None:
+    """Full-resolution edges: polygons, rings, thin lines (density per pixel independent of size)."""
+    w, h = im.size
+    area = w * h / 12e6
+    draw = ImageDraw.Draw(im)
+    for _ in range(int(120 * area) + 20):
+        x0, y0 = rnd.randrange(w), rnd.randrange(h)
+        s = rnd.randrange(max(4, w // 200), max(5, w // 12))
+        colour = tuple(rnd.randrange(256) for _ in range(3))
+        if rnd.random() < 0.5:
+            corners = rnd.randrange(3, 6)
+            draw.polygon([(x0 + rnd.randrange(-s, s), y0 + rnd.randrange(-s, s)) for _ in range(corners)],
+                         fill=colour)
+        else:
+            draw.ellipse((x0, y0, x0 + s, y0 + s), outline=colour, width=rnd.randrange(1, 4))
+    for _ in range(int(4000 * area) + 100):
+        x0, y0 = rnd.randrange(w), rnd.randrange(h)
+        reach = rnd.randrange(5, max(6, w // 40))
+        end = (x0 + rnd.randrange(-reach, reach), y0 + rnd.randrange(-reach, reach))
+        v = rnd.randrange(256)
+        colour = (v, max(0, v - rnd.randrange(60)), min(255, v + rnd.randrange(60)))
+        draw.line((x0, y0, *end), fill=colour, width=rnd.randrange(1, 3))
+
+
+def photo(size: tuple[int, int], seed: int) -> Image.Image:
+    """An RGB image with detail at every scale and grain; the same for the same seed."""
+    w, h = size
+    rnd = random.Random(seed)
+    big = _backdrop(size, rnd)
+    for div, weight in OCTAVES:
+        layer = _random_rgb(rnd, (max(2, w // div), max(2, h // div)))
+        big = Image.blend(big, layer.resize((w, h), Image.Resampling.BICUBIC), weight)
+    _fine_detail(big, rnd)
+    big = big.filter(LENS)
     # Grain: a random tile whose sides are not multiples of 8, so no two JPEG blocks repeat.
     tw, th = min(w, 1021), min(h, 997)
-    tile = Image.frombytes("RGB", (tw, th), rnd.randbytes(tw * th * 3))
+    tile = _random_rgb(rnd, (tw, th))
     grain = Image.new("RGB", (w, h))
     for y in range(0, h, th):
         for x in range(0, w, tw):
@@ -109,12 +151,15 @@ def alpha_mask(size: tuple[int, int], seed: int) -> Image.Image:
 
 
 def write(case: Case, folder: Path) -> Path:
-    """Encode one case into ``folder``: JPEG q90 4:2:0 (baseline, progressive or EXIF 6) or RGBA PNG."""
+    """Encode one case: JPEG q90 4:2:0 (baseline, progressive or EXIF 6), RGBA PNG or lossy WebP q90."""
     path = folder / case.filename
     im = photo(case.size, case.seed)
     if case.kind == "png-rgba":
         im.putalpha(alpha_mask(case.size, case.seed))
         im.save(path, "PNG", compress_level=3)
+        return path
+    if case.kind == "webp":
+        im.save(path, "WEBP", quality=90, method=4)
         return path
     options: dict[str, object] = {"quality": 90, "subsampling": 2}
     if case.kind == "progressive":
@@ -127,12 +172,15 @@ def write(case: Case, folder: Path) -> Path:
     return path
 
 
-def build(folder: Path, cases: tuple[Case, ...] = CASES, workers: int = 2) -> dict[str, Path]:
-    """Write every case (in ``workers`` processes); name -> path."""
+def build(folder: Path, cases: tuple[Case, ...] = CASES, workers: int = 2,
+          reuse: bool = False) -> dict[str, Path]:
+    """Write every case (in ``workers`` processes); ``reuse``: only those not in ``folder`` yet
+    (a folder kept from before a change to this module holds the old images: empty it)."""
     folder.mkdir(parents=True, exist_ok=True)
+    todo = tuple(c for c in cases if not (reuse and (folder / c.filename).is_file()))
     with ProcessPoolExecutor(workers) as pool:
-        paths = list(pool.map(write, cases, [folder] * len(cases)))
-    return {case.name: path for case, path in zip(cases, paths, strict=True)}
+        list(pool.map(write, todo, [folder] * len(todo)))
+    return {case.name: folder / case.filename for case in cases}
 
 
 def local_set(folder: Path, count: int, workers: int = 2) -> list[Path]:

@@ -1,21 +1,27 @@
 """Local mode end to end: N distinct 12 MP JPEGs through LocalCloud + runner.run.
 
+Every handler runs in a Lambda worker process of its function, so CPU splits in two:
+this process (the interpreter, the event rule, moto serving every request, the uploads
+and the polling) and the workers (``Invocation.cpu_seconds``, the handlers' own CPU).
+
 Figures:
 
 * ``images_per_s``  N / wall, wall = runner.run from the first upload to the last execution's end.
-* ``handler_sum_s`` sum of ``cloud.runtime.invocations[*].seconds``: each invocation's own
-  perf_counter span, added up over every function and execution. Executions run in parallel
-  threads, so this sum can exceed the wall time.
+* ``handler_sum_s`` sum of ``cloud.lambdas.invocations[*].seconds``: each invocation's own
+  span, added up over every function and execution. Executions run in parallel, so this
+  sum can exceed the wall time.
 * ``outside_share`` 1 - handler_sum_s / wall, as the issue defines it. Because of the overlap
-  it understates orchestration, so two more figures are reported:
+  it understates orchestration, so more figures are reported:
 * ``busy_s``        the union of the invocation intervals (time in which at least one handler was
-  running), from each invocation's start and duration as ``Runtime`` records them; and
-  ``outside_share_union`` = 1 - busy_s / wall, the share of wall time with no handler running;
-  and ``outside_share_cpu`` = 1 - handler thread CPU (``Invocation.cpu_seconds``) /
-  process CPU: the share of this process's CPU spent outside handlers (moto, the interpreter);
-  and ``orchestration_share_cpu``, the same without the driver thread (the uploads themselves,
-  which moto stores with checksums, and the polling for results): the interpreter, the event
-  rule and the invoke plumbing.
+  running), from each invocation's start and duration; and ``outside_share_union`` =
+  1 - busy_s / wall, the share of wall time with no handler running;
+* ``outside_share_cpu`` = this process's CPU / (this process's CPU + the workers' handler CPU):
+  the share of all CPU spent outside handlers; and ``orchestration_share_cpu``, the same
+  without the driver thread (the uploads themselves, which moto stores with checksums, and
+  the polling for results): the interpreter, the event rule, moto answering the handlers'
+  requests and the worker channels;
+* ``workers``, ``spawn_ms`` (median start of a worker: fork + handler import) and each
+  function's ``peak_rss_mb``.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +49,7 @@ def _union(intervals: list[tuple[float, float]]) -> float:
 
 def run(count: int, workers: int = 2) -> dict[str, Any]:
     from thumbflow import runner
-    from thumbflow.localcloud import LocalCloud
+    from thumbflow.local.cloud import LocalCloud
 
     with tempfile.TemporaryDirectory(prefix="thumbflow-bench-local-") as tmp:
         folder = Path(tmp) / "uploads"
@@ -52,14 +57,15 @@ def run(count: int, workers: int = 2) -> dict[str, Any]:
         corpus.local_set(folder, count, workers)
         generated_s = time.perf_counter() - g0
 
-        # Handlers log JSON lines to stdout; keep them out of the report.
-        with open(os.devnull, "w") as sink, redirect_stdout(sink), LocalCloud(time_scale=1.0) as cloud:
+        # Handlers log JSON lines (their workers' stdout); keep them out of the report.
+        with open(os.devnull, "w") as sink, LocalCloud(time_scale=1.0, log=sink) as cloud:
             c0, w0, d0 = time.process_time(), time.perf_counter(), time.thread_time()
             results = runner.run(cloud, [folder], None)
             wall = time.perf_counter() - w0
-            cpu = time.process_time() - c0
+            cpu = time.process_time() - c0  # this process only: the workers are processes of their own
             driver_cpu = time.thread_time() - d0  # this thread: the uploads (moto storing them), polling
-            invocations = list(cloud.runtime.invocations)
+            invocations = list(cloud.lambdas.invocations)
+            spawn = list(cloud.lambdas.spawn_seconds)
 
     by_function: dict[str, dict[str, float]] = {}
     for name in sorted({i.function for i in invocations}):
@@ -84,25 +90,30 @@ def run(count: int, workers: int = 2) -> dict[str, Any]:
         "busy_s": busy,
         "outside_share_union": 1 - busy / wall,
         "handler_cpu_s": handler_cpu,
-        "outside_share_cpu": 1 - handler_cpu / cpu if cpu else None,
+        "outside_share_cpu": cpu / (cpu + handler_cpu) if cpu + handler_cpu else None,
         "driver_cpu_s": driver_cpu,
-        "orchestration_share_cpu": 1 - (handler_cpu + driver_cpu) / cpu if cpu else None,
+        "orchestration_share_cpu": (cpu - driver_cpu) / (cpu + handler_cpu) if cpu + handler_cpu else None,
+        "workers": len(spawn),
+        "spawn_ms": statistics.median(spawn) * 1000 if spawn else None,
+        "peak_rss_mb": {name: max(i.peak_rss_mb for i in invocations if i.function == name)
+                        for name in by_function},
     }
 
 
 def cost(count: int, workers: int = 2) -> dict[str, Any]:
     """`thumbflow cost` on ``count`` distinct 12 MP JPEGs: dollars per million images, both types."""
     from thumbflow import cost as costing
-    from thumbflow.localcloud import LocalCloud
+    from thumbflow.local.cloud import LocalCloud
     from thumbflow.runner import collect_uploads
 
     prices = costing.load_prices()
     with tempfile.TemporaryDirectory(prefix="thumbflow-bench-cost-") as tmp:
         folder = Path(tmp) / "uploads"
         corpus.local_set(folder, count, workers)
-        with open(os.devnull, "w") as sink, LocalCloud(time_scale=1.0) as cloud:
+        with open(os.devnull, "w") as sink:
             log = costing.CountingLog(sink)
-            usage = costing.run_one_at_a_time(cloud, collect_uploads([folder]), log, prices)
+            with LocalCloud(time_scale=1.0, log=log) as cloud:
+                usage = costing.run_one_at_a_time(cloud, collect_uploads([folder]), log, prices)
     lines = costing.bill(usage, prices)
     return {
         "images": count,

@@ -1,8 +1,10 @@
-"""CPU time, peak memory and output checks; every engine x image runs in a fresh subprocess.
+"""CPU, wall time and peak memory; every engine x image x round runs in a fresh subprocess.
 
-The parent calls ``time_case`` / ``rss_case``; each starts ``python -m bench.measure`` with a
-JSON job and reads one JSON line back. A fresh interpreter per job keeps one engine's caches
-and heap out of another's figures, and makes ``ru_maxrss`` the peak of exactly that job.
+The parent calls ``time_case`` / ``rss_case``; each starts ``python -m bench.measure`` (or, for
+sharp, ``node bench/node/worker.mjs``) with a JSON job and reads one JSON line back. A fresh
+process per job keeps one engine's caches and heap out of another's figures, and makes the
+peak RSS that of exactly that job. Each process runs the engine once as a warm-up (first-call
+costs such as codec tables and plugin loading are not the work), then ``reps`` timed runs.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -17,23 +20,49 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .engines import ENGINES, REPO, Output, specs
+from .engines import ENGINES, NODE_ENGINES, REPO, Output, specs
+
+NODE_DIR = REPO / "bench" / "node"
+
+
+ENGINE_PATH = "BENCH_ENGINE_PATH"  # a folder holding another copy of the thumbnailer package
 
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     parts = [str(REPO / "functions"), str(REPO)]
+    if env.get(ENGINE_PATH):
+        parts.insert(0, env[ENGINE_PATH])  # e.g. a patched copy of the engine, measured as "engine"
     if env.get("PYTHONPATH"):
         parts.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(parts)
     return env
 
 
+def node_ready() -> str | None:
+    """None when sharp can run, else why not (``make bench`` installs it into bench/node)."""
+    if shutil.which("node") is None:
+        return "node is not on PATH"
+    if not (NODE_DIR / "node_modules" / "sharp").is_dir():
+        return "sharp is not installed in bench/node (make bench runs npm ci there)"
+    return None
+
+
+def _command(job: dict[str, Any]) -> list[str]:
+    if job["engine"] in NODE_ENGINES:
+        return ["node", str(NODE_DIR / "worker.mjs"), json.dumps(job)]
+    return [sys.executable, "-m", "bench.measure", json.dumps(job)]
+
+
 def _spawn(job: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.measure", json.dumps(job)],
-        cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout, check=False,
-    )
+    if job["engine"] in NODE_ENGINES:
+        missing = node_ready()
+        if missing:
+            return {"error": missing}
+        job = {**job, "sizes": [{"width": s.width, "height": s.height, "fit": s.fit, "format": s.format,
+                                 "quality": s.quality} for s in specs()]}
+    proc = subprocess.run(_command(job), cwd=REPO, env=_env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         return {"error": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]}
@@ -41,13 +70,13 @@ def _spawn(job: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
 
 
 def time_case(engine: str, image: Path, out_dir: Path, reps: int) -> dict[str, Any]:
-    """Median CPU ms for all sizes (and per size where the engine makes them one by one)."""
+    """CPU and wall ms of ``reps`` runs (all sizes) after a warm-up, in one fresh process."""
     return _spawn({"mode": "time", "engine": engine, "image": str(image), "out": str(out_dir), "reps": reps})
 
 
 def rss_case(engine: str, image: Path) -> dict[str, Any]:
     """Peak resident memory of one run of one engine on one image, in a fresh process."""
-    return _spawn({"mode": "rss", "engine": engine, "image": str(image)})
+    return _spawn({"mode": "rss", "engine": engine, "image": str(image), "out": "", "reps": 0})
 
 
 def _peak_mb() -> float:
@@ -77,26 +106,17 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
     _import_for(job["engine"])
     sizes = specs()
     data = Path(job["image"]).read_bytes()
-    if job["mode"] == "rss":
-        baseline = _peak_mb()
-        engine(data, sizes)
-        return {"baseline_mb": baseline, "peak_mb": _peak_mb()}
-
     baseline = _peak_mb()
-    engine(data, sizes)  # warm-up: first-call costs (plugin init, codec tables) are not the work
-    peak = _peak_mb()  # the warm-up is one run in a fresh process: its peak is the engine's peak
-    totals: list[float] = []
+    outputs: list[Output] = engine(data, sizes)  # warm-up; in a fresh process its peak is the engine's
+    peak = _peak_mb()
+    if job["mode"] == "rss":
+        return {"baseline_mb": baseline, "peak_mb": peak}
+    cpu: list[float] = []
     walls: list[float] = []
-    per_size: list[list[float]] = [[] for _ in sizes]
-    outputs: list[Output] = []
-
-    def tick(index: int, seconds: float) -> None:
-        per_size[index].append(seconds)
-
     for _ in range(job["reps"]):
         w0, t0 = time.perf_counter(), time.process_time()
-        outputs = engine(data, sizes, tick)
-        totals.append(time.process_time() - t0)
+        outputs = engine(data, sizes)
+        cpu.append(time.process_time() - t0)
         walls.append(time.perf_counter() - w0)
     out_dir = Path(job["out"])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -108,10 +128,8 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
                       "format": made.format, "bytes": len(made.body)})
     return {
         "reps": job["reps"],
-        "cpu_ms": 1000 * statistics.median(totals),
-        "cpu_ms_all": [round(1000 * t, 2) for t in totals],
+        "cpu_ms_all": [round(1000 * t, 2) for t in cpu],
         "wall_ms_all": [round(1000 * t, 2) for t in walls],
-        "per_size_ms_all": [[round(1000 * t, 2) for t in s] for s in per_size],
         "baseline_mb": baseline,
         "peak_mb": peak,
         "outputs": files,
@@ -119,95 +137,26 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pool the repetitions of several rounds (subprocesses) of one engine x image."""
+    """Pool the repetitions of several rounds (fresh processes) of one engine x image."""
     good = [r for r in rounds if "error" not in r]
     if not good:
         return rounds[0]
     cpu = [t for r in good for t in r["cpu_ms_all"]]
     walls = [t for r in good for t in r["wall_ms_all"]]
-    slots = range(len(good[0]["per_size_ms_all"]))
-    per_size = [[t for r in good for t in r["per_size_ms_all"][i]] for i in slots]
-    return {
+    merged = {
         "rounds": len(good),
         "reps": len(cpu),
         "cpu_ms": statistics.median(cpu),
         "cpu_ms_min": min(cpu),
         "cpu_ms_all": cpu,
         "wall_ms": statistics.median(walls),
-        "per_size_ms": [statistics.median(s) if s else None for s in per_size],
         "rss": {"baseline_mb": max(r["baseline_mb"] for r in good),
                 "peak_mb": max(r["peak_mb"] for r in good)},
         "outputs": good[-1]["outputs"],
     }
-
-
-# ---------------------------------------------------------------------------------------------
-# output checks (in the parent: one reference per image serves every engine)
-
-
-def references(image: Path, sizes: list[Any]) -> list[Any]:
-    """Per spec, a function (w, h) -> reference image: LANCZOS from the full, upright decode."""
-    from PIL import Image, ImageOps
-
-    full = ImageOps.exif_transpose(Image.open(image))
-    full.load()
-
-    def make(spec: Any) -> Any:
-        def ref(w: int, h: int) -> Any:
-            if spec.fit == "cover":
-                return ImageOps.fit(full, (w, h), Image.Resampling.LANCZOS)
-            return full.resize((w, h), Image.Resampling.LANCZOS)
-
-        return ref
-
-    return [make(s) for s in sizes]
-
-
-def _flatten(im: Any) -> Any:
-    """RGB as seen over mid grey: transparency counts, colour hidden under alpha 0 does not."""
-    from PIL import Image
-
-    if im.mode in ("RGBA", "LA", "PA", "P"):
-        im = im.convert("RGBA")
-        grey = Image.new("RGBA", im.size, (128, 128, 128, 255))
-        return Image.alpha_composite(grey, im).convert("RGB")
-    return im.convert("RGB")
-
-
-def mean_abs_diff(a: Any, b: Any) -> float:
-    """Mean absolute difference of two same-sized images over RGB, 0..255."""
-    from PIL import ImageChops
-
-    diff = ImageChops.difference(_flatten(a), _flatten(b))
-    hist = diff.histogram()
-    total = sum(v * (i % 256) for i, v in enumerate(hist))
-    return total / (diff.width * diff.height * 3)
-
-
-def check(outputs: list[dict[str, Any]], refs: list[Any], sizes: list[Any],
-          portrait: bool, alpha: bool) -> list[dict[str, Any]]:
-    """Dimensions, orientation, format and difference from the reference, per size."""
-    from PIL import Image
-
-    results = []
-    for made, ref_of, spec in zip(outputs, refs, sizes, strict=True):
-        im = Image.open(made["path"])
-        im.load()
-        w, h = im.size
-        fits = w <= spec.width and h <= spec.height
-        if spec.fit == "cover":
-            fits = (w, h) == (spec.width, spec.height)
-        elif fits:
-            fits = max(w, h) == max(spec.width, spec.height) or min(w, h) == min(spec.width, spec.height)
-        upright = spec.fit == "cover" or (h > w) == portrait
-        fmt_ok = made["format"] == ("webp" if alpha else "jpeg")
-        results.append({
-            "size": spec.label, "fit": spec.fit, "width": w, "height": h, "format": made["format"],
-            "bytes": made["bytes"], "dims_ok": fits, "orientation_ok": upright, "format_ok": fmt_ok,
-            "alpha_kept": (im.mode in ("RGBA", "LA")) if alpha else None,
-            "mad": round(mean_abs_diff(im, ref_of(w, h)), 3),
-        })
-    return results
+    if "versions" in good[-1]:
+        merged["versions"] = good[-1]["versions"]
+    return merged
 
 
 if __name__ == "__main__":

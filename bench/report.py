@@ -1,15 +1,14 @@
-"""Targets of issue 4, judged against the measurements, and the markdown printed at the end."""
+"""The targets, judged against the measurements, and the markdown printed at the end."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from . import comparison
 from .engines import REPO
 
-ENGINE_ORDER = ("engine", "engine-groups", "simple", "pyvips")
-JPEG_12_24 = ("jpeg-12mp", "jpeg-24mp", "jpeg-12mp-progressive", "jpeg-12mp-exif6")
-JPEG_ALL = ("jpeg-2mp", *JPEG_12_24)
+RSS_ENGINES = ("engine", "sharp", "pyvips", "simple")
 
 
 @dataclass
@@ -34,7 +33,7 @@ class Target:
 
 def resize_memory_mb() -> int:
     """ResizeFunction's MemorySize (falling back to Globals), as template.yaml sets it."""
-    from thumbflow.cfn import load_template
+    from thumbflow.local.template import load_template
 
     template = load_template(REPO / "template.yaml")
     globals_fn = (template.get("Globals") or {}).get("Function") or {}
@@ -42,33 +41,12 @@ def resize_memory_mb() -> int:
     return int(props.get("MemorySize", globals_fn.get("MemorySize", 128)))
 
 
-def _cpu(results: dict[str, Any], image: str, engine: str) -> float | None:
-    return ((results["cpu"].get(image) or {}).get(engine) or {}).get("cpu_ms")
-
-
-def _ratio(results: dict[str, Any], image: str, a: str, b: str) -> float | None:
-    x, y = _cpu(results, image, a), _cpu(results, image, b)
-    return x / y if x and y else None
-
-
 def _rss(results: dict[str, Any], image: str, engine: str) -> float | None:
     return ((results["rss"].get(image) or {}).get(engine) or {}).get("peak_mb")
 
 
 def targets(results: dict[str, Any]) -> list[Target]:
-    out: list[Target] = []
-    for image in ("jpeg-2mp", *JPEG_12_24):
-        if image in results["cpu"]:
-            limit = 0.7 if image == "jpeg-2mp" else 0.5
-            out.append(Target(f"CPU all sizes vs simple, {image}", _ratio(results, image, "engine", "simple"),
-                              limit, "x"))
-    for image in JPEG_ALL:
-        if image in results["cpu"]:
-            out.append(Target(f"CPU all sizes vs pyvips, {image}", _ratio(results, image, "engine", "pyvips"),
-                              0.7, "x"))
-    if "png-12mp-rgba" in results["cpu"]:
-        out.append(Target("CPU all sizes vs pyvips, png-12mp-rgba",
-                          _ratio(results, "png-12mp-rgba", "engine", "pyvips"), 0.6, "x"))
+    out: list[Target] = comparison.targets(results, Target)
     if "jpeg-24mp" in results["rss"]:
         out.append(Target("peak RSS, jpeg-24mp (engine process)",
                           _rss(results, "jpeg-24mp", "engine"), 80, "MB"))
@@ -88,10 +66,10 @@ def targets(results: dict[str, Any]) -> list[Target]:
     if local:
         out.append(Target("local mode orchestration share of wall time", local["outside_share_union"] * 100,
                           25, "%",
-                          "wall time with no handler running; of this process's CPU, "
-                          f"{local['outside_share_cpu']:.0%} is spent outside handlers, "
+                          "wall time with no handler running; of all CPU (this process and the "
+                          f"Lambda workers), {local['outside_share_cpu']:.0%} is spent outside handlers, "
                           f"{local.get('orchestration_share_cpu', 0):.0%} outside handlers and the "
-                          "uploading driver (interpreter, rule, invoke plumbing)"))
+                          "uploading driver (interpreter, rule, moto, worker channels)"))
     spent = results.get("cost")
     if spent:
         out.append(Target("Express workflow cost, 4 sizes, 12 MP JPEGs", spent["totals"]["EXPRESS"], 40,
@@ -101,7 +79,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
     checks = results.get("checks") or {}
     bad = [f"{img}/{eng}/{c['size']}" for img, by in checks.items() for eng, cs in by.items()
            for c in cs if not (c["dims_ok"] and c["orientation_ok"] and c["format_ok"])
-           and eng in ("engine", "engine-groups")]
+           and eng == "engine"]
     out.append(Target("engine outputs: dimensions, orientation, format", float(len(bad)), 0, "failures",
                       ", ".join(bad[:6])))
     return out
@@ -113,47 +91,22 @@ def _fmt(value: float | None, digits: int = 0, suffix: str = "") -> str:
 
 def markdown(results: dict[str, Any], judged: list[Target]) -> str:
     sizes = results["sizes"]
+    versions = ", ".join(f"{k} {v}" for k, v in results["versions"].items())
     lines = [
         f"## thumbflow bench ({results['machine']})",
         "",
-        f"Sizes: {', '.join(sizes)} (Configure; groupMaxPixels {results['group_max_pixels']} -> "
-        f"{results['groups']} render group(s)). CPU = median process_time over {results['reps']} runs after "
-        "a warm-up (2 fresh processes per engine x image), ms for all sizes. "
-        "RSS = peak of a fresh process running the engine once.",
+        f"Versions: {versions}. Sizes: {', '.join(sizes)} (Configure; groupMaxPixels "
+        f"{results['group_max_pixels']} -> {results['groups']} render group(s)).",
         "",
-        "| image | MP | engine | engine per-size groups | simple | pyvips | engine/simple | engine/pyvips "
-        "| RSS MB engine / simple / pyvips |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        *comparison.markdown(results),
+        "",
+        "Peak RSS MB of a fresh process running the engine once (node's own runtime included for sharp):",
+        "",
+        "| case | " + " | ".join(comparison.TITLES[e] for e in RSS_ENGINES) + " |",
+        "|---|" + "---:|" * len(RSS_ENGINES),
     ]
-    for image, mp in results["images"].items():
-        cpu = results["cpu"].get(image)
-        rss = " / ".join(_fmt(_rss(results, image, e)) for e in ("engine", "simple", "pyvips"))
-        if cpu is None:
-            lines.append(f"| {image} | {mp:.1f} | - | - | - | - | - | - | {rss} |")
-            continue
-        cells = [_fmt(_cpu(results, image, e)) for e in ENGINE_ORDER]
-        vs_simple = _fmt(_ratio(results, image, "engine", "simple"), 2)
-        vs_vips = _fmt(_ratio(results, image, "engine", "pyvips"), 2)
-        lines.append(f"| {image} | {mp:.1f} | {' | '.join(cells)} | {vs_simple} | {vs_vips} | {rss} |")
-    lines += ["", "Per size, ms (engine-groups: one render call per size; simple and pyvips work per size):",
-              "", "| image | engine | " + " | ".join(sizes) + " |", "|---|---|" + "---:|" * len(sizes)]
-    for image, by_engine in results["cpu"].items():
-        for engine in ("engine-groups", "simple", "pyvips"):
-            per = (by_engine.get(engine) or {}).get("per_size_ms") or []
-            lines.append(f"| {image} | {engine} | " + " | ".join(_fmt(v) for v in per) + " |")
-    lines += ["", "Output checks: mean absolute difference (0-255) vs LANCZOS from the full upright decode,"
-              " per size; `!` marks a wrong dimension, orientation or format:", "",
-              "| image | engine | simple | pyvips |", "|---|---|---|---|"]
-    for image, by_engine in (results.get("checks") or {}).items():
-        cells = []
-        for engine in ("engine", "simple", "pyvips"):
-            cs = by_engine.get(engine) or []
-            cells.append(" ".join(
-                f"{c['mad']:.2f}{'' if c['dims_ok'] and c['orientation_ok'] and c['format_ok'] else '!'}"
-                for c in cs))
-        first = (by_engine.get("engine") or [{}])
-        shape = ", ".join(f"{c.get('width')}x{c.get('height')}" for c in first)
-        lines.append(f"| {image} ({shape}) | " + " | ".join(cells) + " |")
+    for image in results["rss"]:  # the timed cases, then those measured for memory only
+        lines.append(f"| {image} | " + " | ".join(_fmt(_rss(results, image, e)) for e in RSS_ENGINES) + " |")
     cold = results.get("coldstart") or {}
     if cold:
         tracing = cold.get("tracing") or {}
@@ -208,10 +161,10 @@ def markdown(results: dict[str, Any], judged: list[Target]) -> str:
                 lines.append(f"| {line['item']} | {line['standard']:,.2f} | {line['express']:,.2f} |")
         lines.append(f"| **total** | **{spent['totals']['STANDARD']:,.2f}** "
                      f"| **{spent['totals']['EXPRESS']:,.2f}** |")
-    lines += ["", "### Targets (issue 4)", "", "| target | measured | limit | verdict | note |",
+    lines += ["", "### Targets", "", "| target | measured | limit | verdict | note |",
               "|---|---:|---:|---|---|"]
     for t in judged:
-        digits = 2 if t.unit in ("x", "s") else 0
+        digits = (3 if t.name.startswith(("bytes", "MAE")) else 2) if t.unit in ("x", "s") else 0
         lines.append(f"| {t.name} | {_fmt(t.measured, digits)} {t.unit} | {t.limit:g} {t.unit} "
                      f"| **{t.verdict}** | {t.detail} |")
     return "\n".join(lines)

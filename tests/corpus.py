@@ -1,9 +1,10 @@
 """The input corpus: every broken, hostile and odd upload the workflow is tested against.
 
 Each ``Case`` builds its bytes in memory when asked (nothing large is committed or built at
-collection time) and says what must happen: a named rejection with a reason slug, or
-thumbnails of a known displayed size, output format and look. ``tests/functional/
-test_corpus.py`` runs every case through the whole workflow in local mode.
+collection time), through the builders of ``tests/images.py``, and says what must happen: a
+named rejection with a reason slug, or thumbnails of a known displayed size, output format
+and look. ``tests/functional/test_corpus.py`` runs every case through the whole workflow in
+local mode.
 
 Pixel checks use ``quadrants``: an image split into four flat, far-apart colours, so a
 thumbnail shows at a glance whether it is upright, un-mirrored, the right frame and in the
@@ -14,38 +15,55 @@ from __future__ import annotations
 
 import io
 import random
-import struct
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import ExifTags, Image, ImageCms, ImageDraw
+from PIL import Image, ImageCms
 
-from tests import images
-
-# Top-left, top-right, bottom-left, bottom-right: far apart in every channel pair.
-RED = (220, 30, 30)
-GREEN = (30, 200, 30)
-BLUE = (30, 30, 220)
-YELLOW = (230, 230, 40)
-QUADRANTS = (RED, GREEN, BLUE, YELLOW)
-
-# Strings planted in metadata; none of them may appear in any thumbnail.
-SECRETS = (
-    b"corpus-secret-comment",
-    b"corpus-secret-xmp",
-    b"corpus-secret-gps-area",
-    b"CorpusSecretCam",
-    b"corpus-secret-iptc",
-    b"corpus-secret-zip-payload",
-    b"corpus-secret-script",
-    b"corpus-secret-png-text",
+from tests import images, worstcases
+from tests.images import (
+    ADOBE_LIKE_ICC,
+    QUADRANTS,
+    RED,
+    SWAPPED_ICC,
+    animated,
+    bmp32_alpha,
+    cmyk_jpeg,
+    gif_js_polyglot,
+    gif_screen_bomb,
+    heic_like,
+    html_png_polyglot,
+    huge_exif_jpeg,
+    jpeg_claiming,
+    jpeg_with_secrets,
+    jpeg_without_frame,
+    jpeg_zip_polyglot,
+    many_frame_gif,
+    multipage_tiff,
+    oriented_jpeg,
+    palette_transparent,
+    png16_grey,
+    png16_rgb,
+    png_garbled_pixels,
+    png_grey_alpha,
+    png_with_text_and_exif,
+    quadrants,
+    real_bomb_png,
+    restart_marker_jpeg,
+    rgba_webp_lossless,
+    save,
+    tiff_claiming,
+    webp_claiming,
+    ycck_jpeg,
+    zip_archive,
 )
+from tests.images import SECRETS as SECRETS  # what test_corpus looks for in every thumbnail
 
 MIB = 1024 * 1024
 # The corpus cloud runs with this MaxSourceBytes, so "too big" costs 1 MiB, not 50.
 MAX_SOURCE_BYTES = MIB
+
+ADOBE_PATCH = (60, 170, 60)  # a mid green: visibly more saturated once converted to sRGB
 
 
 @dataclass(frozen=True)
@@ -65,119 +83,10 @@ class Case:
     check: Callable[[Image.Image], None] | None = None  # extra per-thumbnail pixel check
     note: str = ""  # what the extra checks prove, for docs/reliability.md
     many_frames: bool = False  # the render must cost far less than walking every frame
-
-
-# --------------------------------------------------------------------------------------
-# building blocks
-
-
-def save(im: Image.Image, fmt: str, **options: object) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, fmt, **options)
-    return buf.getvalue()
-
-
-def quadrants(
-    width: int,
-    height: int,
-    colours: tuple[tuple[int, int, int], ...] = QUADRANTS,
-) -> Image.Image:
-    im = Image.new("RGB", (width, height))
-    draw = ImageDraw.Draw(im)
-    hw, hh = width // 2, height // 2
-    draw.rectangle((0, 0, hw - 1, hh - 1), fill=colours[0])
-    draw.rectangle((hw, 0, width - 1, hh - 1), fill=colours[1])
-    draw.rectangle((0, hh, hw - 1, height - 1), fill=colours[2])
-    draw.rectangle((hw, hh, width - 1, height - 1), fill=colours[3])
-    return im
-
-
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def png_raw(width: int, height: int, depth: int, colour_type: int, rows: list[bytes]) -> bytes:
-    """A PNG written by hand (filter 0 on every row), for layouts Pillow cannot save."""
-    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
-    idat = zlib.compress(b"".join(b"\x00" + row for row in rows))
-    return (
-        b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
-    )
-
-
-def jpeg_segments(data: bytes, segments: list[tuple[int, bytes]]) -> bytes:
-    """Insert APPn/COM segments right after SOI (and JFIF APP0, if any)."""
-    at = 2
-    if data[2:4] == b"\xff\xe0":
-        at = 4 + struct.unpack(">H", data[4:6])[0]
-    extra = b"".join(
-        b"\xff" + bytes([marker]) + struct.pack(">H", len(body) + 2) + body for marker, body in segments
-    )
-    return data[:at] + extra + data[at:]
-
-
-def s15(value: float) -> bytes:
-    return struct.pack(">i", round(value * 65536))
-
-
-def matrix_icc(description: str, colorants: list[tuple[float, float, float]], gamma: float) -> bytes:
-    """An ICC v2 matrix/TRC RGB display profile built byte by byte (ImageCms cannot make one)."""
-
-    def xyz(x: float, y: float, z: float) -> bytes:
-        return b"XYZ " + bytes(4) + s15(x) + s15(y) + s15(z)
-
-    text = description.encode("ascii") + b"\x00"
-    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(4 + 4 + 2 + 1 + 67)
-    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
-    tags = [
-        (b"desc", desc),
-        (b"cprt", b"text" + bytes(4) + b"public domain\x00"),
-        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
-        (b"rXYZ", xyz(*colorants[0])),
-        (b"gXYZ", xyz(*colorants[1])),
-        (b"bXYZ", xyz(*colorants[2])),
-        (b"rTRC", curve),
-        (b"gTRC", curve),
-        (b"bTRC", curve),
-    ]
-    offset = 128 + 4 + 12 * len(tags)
-    table, blobs = b"", b""
-    for sig, blob in tags:
-        blob += bytes(-len(blob) % 4)
-        table += sig + struct.pack(">II", offset + len(blobs), len(blob))
-        blobs += blob
-    body = struct.pack(">I", len(tags)) + table + blobs
-    header = (
-        struct.pack(">I", 128 + len(body))
-        + b"lcms"
-        + struct.pack(">I", 0x02100000)
-        + b"mntrRGB XYZ "
-        + bytes(12)
-        + b"acsp"
-        + bytes(24)
-        + struct.pack(">I", 0)
-        + s15(0.9642)
-        + s15(1.0)
-        + s15(0.8249)
-        + bytes(48)
-    )
-    assert len(header) == 128
-    return header + body
-
-
-# sRGB's primaries adapted to D50, as in the ICC sRGB profile.
-_SRGB_R = (0.4361, 0.2225, 0.0139)
-_SRGB_G = (0.3851, 0.7169, 0.0971)
-_SRGB_B = (0.1431, 0.0606, 0.7141)
-# A profile that says "the first channel is green, the second red": a stored red pixel must
-# come out sRGB green. Any thumbnail that ignores the profile shows the wrong colours.
-SWAPPED_ICC = matrix_icc("Corpus channel-swapping RGB", [_SRGB_G, _SRGB_R, _SRGB_B], 2.2)
-ADOBE_LIKE_ICC = matrix_icc(
-    "Corpus Adobe-like wide gamut RGB",
-    [(0.6097, 0.3111, 0.0195), (0.2053, 0.6257, 0.0609), (0.1492, 0.0632, 0.7446)],
-    563 / 256,
-)
-ADOBE_PATCH = (60, 170, 60)  # a mid green: visibly more saturated once converted to sRGB
+    # "corpus": the cloud with a 1 MiB MaxSourceBytes; "default": the template's own limits
+    # (50 MiB, 100 MP), for the inputs that only cost something at full size.
+    cloud: str = "corpus"
+    fits_resize: bool = False  # the Resize invocation must stay under ResizeFunction's MemorySize
 
 
 def adobe_patch_in_srgb() -> tuple[int, int, int]:
@@ -188,333 +97,6 @@ def adobe_patch_in_srgb() -> tuple[int, int, int]:
     )
     assert converted is not None
     return converted.getpixel((0, 0))  # type: ignore[return-value]
-
-
-# Orientation n: what the stored pixels must go through to be displayed upright. Storing the
-# inverse of it with the tag set gives an image that is upright only if the tag is honoured.
-_STORE_FOR_ORIENTATION: dict[int, Image.Transpose | None] = {
-    1: None,
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_90,  # displayed = stored rotated 270, so store rotated 90
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_270,
-}
-
-
-def oriented_jpeg(orientation: int, width: int = 480, height: int = 320) -> bytes:
-    upright = quadrants(width, height)
-    op = _STORE_FOR_ORIENTATION[orientation]
-    stored = upright.transpose(op) if op is not None else upright
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = orientation
-    return save(stored, "JPEG", quality=92, exif=exif.tobytes())
-
-
-def cmyk_jpeg() -> bytes:
-    return save(quadrants(400, 300).convert("CMYK"), "JPEG", quality=92)
-
-
-def ycck_jpeg() -> bytes:
-    """A 4-channel Adobe JPEG with transform 2 (YCCK), what Photoshop writes for CMYK.
-
-    Pillow only writes plain (inverted) CMYK, so the YCCK planes are computed here and the
-    Adobe APP14 transform flag is set by hand. libjpeg turns YCC back into (inverted) CMY.
-    """
-    cmyk = quadrants(400, 300).convert("CMYK")
-    c, m, y, k = cmyk.split()
-    ycc = Image.merge("RGB", (c, m, y)).convert("YCbCr")  # C, M, Y taken as R, G, B
-    yy, cb, cr = ycc.split()
-
-    def inv(ch: Image.Image) -> Image.Image:
-        return ch.point(lambda v: 255 - v)
-
-    # Pillow inverts all four channels on save and on load (Adobe convention): pre-invert the
-    # YCC planes so they land in the file as they are; K is inverted twice, so it is kept.
-    four = Image.merge("CMYK", (inv(yy), inv(cb), inv(cr), k))
-    data = bytearray(save(four, "JPEG", quality=95))
-    adobe = data.index(b"Adobe")
-    assert data[adobe + 11] == 0
-    data[adobe + 11] = 2
-    return bytes(data)
-
-
-def png16_grey() -> bytes:
-    """I;16 horizontal ramp 0..65535: a reader that clips to 8 bits shows white."""
-    width, height = 512, 64
-    row = b"".join(struct.pack(">H", round(x * 65535 / (width - 1))) for x in range(width))
-    return png_raw(width, height, 16, 0, [row] * height)
-
-
-def png16_rgb() -> bytes:
-    """48-bit RGB PNG (Pillow cannot save one): left half red, right half blue."""
-    width, height = 300, 200
-    red, blue = struct.pack(">HHH", 56540, 7710, 7710), struct.pack(">HHH", 7710, 7710, 56540)
-    row = red * (width // 2) + blue * (width - width // 2)
-    return png_raw(width, height, 16, 2, [row] * height)
-
-
-def png_grey_alpha() -> bytes:
-    grey = Image.linear_gradient("L").resize((300, 200))
-    alpha = Image.new("L", (300, 200), 0)
-    ImageDraw.Draw(alpha).ellipse((40, 20, 260, 180), fill=255)
-    return save(Image.merge("LA", (grey, alpha)), "PNG")
-
-
-def palette_transparent(fmt: str = "PNG") -> bytes:
-    """P image: left half red, right half the transparent index."""
-    im = Image.new("P", (300, 200), 1)
-    im.putpalette([220, 30, 30, 0, 0, 0] + [0] * 762)
-    ImageDraw.Draw(im).rectangle((0, 0, 149, 199), fill=0)
-    return save(im, fmt, transparency=1)
-
-
-def animated(fmt: str, frames: int = 3, size: tuple[int, int] = (320, 240)) -> bytes:
-    first = quadrants(*size)
-    rest = [Image.new("RGB", size, (10 + 60 * (i % 4), 10, 10)) for i in range(frames - 1)]
-    return save(first, fmt, save_all=True, append_images=rest, duration=40, loop=0)
-
-
-def many_frame_gif(frames: int = 3000) -> bytes:
-    """A 3000-frame GIF: rendering must read the first frame, never walk all of them.
-
-    Pillow writes two frames; the second frame's blocks are then repeated (building 3000
-    frames through Pillow would take seconds).
-    """
-    first = quadrants(160, 120)
-    second = Image.new("RGB", (160, 120), (200, 0, 200))
-    data = save(first, "GIF", save_all=True, append_images=[second], duration=20, loop=0)
-    gce = data.index(b"\x21\xf9\x04", data.index(b"\x21\xf9\x04") + 1)  # the 2nd frame
-    block = data[gce:-1]  # up to, not including, the trailer (0x3B)
-    assert data[-1:] == b";"
-    return data[:gce] + block * (frames - 1) + b";"
-
-
-def multipage_tiff() -> bytes:
-    pages = [Image.new("RGB", (400, 300), (0, 0, 0)), Image.new("RGB", (200, 200), BLUE)]
-    return save(quadrants(400, 300), "TIFF", save_all=True, append_images=pages, compression="tiff_deflate")
-
-
-def secret_exif() -> bytes:
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "CorpusSecretCam"
-    exif[ExifTags.Base.Orientation] = 1
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (51.0, 30.0, 12.5)
-    gps[ExifTags.GPS.GPSLongitudeRef] = "W"
-    gps[ExifTags.GPS.GPSLongitude] = (0.0, 7.0, 39.9)
-    gps[ExifTags.GPS.GPSAreaInformation] = "corpus-secret-gps-area"
-    return exif.tobytes()
-
-
-XMP = (
-    b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
-    b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
-    b'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Label="corpus-secret-xmp"/></rdf:RDF>'
-    b'</x:xmpmeta><?xpacket end="w"?>'
-)
-
-
-def jpeg_with_secrets() -> bytes:
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    data = save(
-        quadrants(600, 400),
-        "JPEG",
-        quality=90,
-        exif=secret_exif(),
-        xmp=XMP,
-        comment=b"corpus-secret-comment",
-        icc_profile=icc,
-    )
-    iptc = b"Photoshop 3.0\x008BIM\x04\x04\x00\x00\x00\x00\x00\x19\x1c\x02\x78\x00\x12corpus-secret-iptc\x00"
-    return jpeg_segments(data, [(0xED, iptc)])
-
-
-def huge_exif_jpeg() -> bytes:
-    """~64 KB of EXIF plus three 60 KB APP segments: the frame header sits past 240 KB,
-    far beyond Validate's first 64 KiB read, and the orientation tag (6) is honoured."""
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = 6
-    exif[ExifTags.Base.ImageDescription] = "x" * 60_000
-    stored = quadrants(480, 320).transpose(Image.Transpose.ROTATE_90)
-    data = save(stored, "JPEG", quality=90, exif=exif.tobytes())
-    filler = [(0xEF, b"corpus-filler" + bytes(60_000)) for _ in range(3)]
-    return jpeg_segments(data, filler)
-
-
-def jpeg_zip_polyglot() -> bytes:
-    """A JPEG that is also a ZIP (the archive appended after EOI, like GIFAR/JAR tricks)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("payload.txt", "corpus-secret-zip-payload")
-    return save(quadrants(400, 300), "JPEG", quality=90) + buf.getvalue()
-
-
-def gif_js_polyglot() -> bytes:
-    """A GIF that is also JavaScript: its width bytes read '/*', a comment closes it.
-
-    Width 0x2A2F = 10799 px opens a JS comment right after 'GIF89a'; a GIF comment block
-    holds '*/=1;alert("corpus-secret-script")//'. It is a valid 10799x10 GIF.
-    """
-    im = quadrants(10799, 10).quantize(4)
-    data = save(im, "GIF", comment=b'*/=1;alert("corpus-secret-script");//')
-    assert data[6:8] == b"/*"
-    return data
-
-
-def html_png_polyglot() -> bytes:
-    """An HTML page that carries a PNG inside: the first bytes decide, so it is HTML."""
-    png = save(quadrants(64, 48), "PNG")
-    return b"<html><body><script>/*corpus-secret-script*/</script><!--" + png + b"--></body></html>"
-
-
-def real_bomb_png() -> bytes:
-    """A real decompression bomb: 12000x12000 1-bit PNG, ~18 KB on disk, 144 MP decoded."""
-    return save(Image.new("1", (12_000, 12_000), 0), "PNG", optimize=True)
-
-
-def gif_screen_bomb() -> bytes:
-    """A GIF whose logical screen claims 65535x65535 around one 8x8 frame."""
-    data = bytearray(save(quadrants(8, 8), "GIF"))
-    data[6:10] = struct.pack("<HH", 65535, 65535)
-    return bytes(data)
-
-
-def jpeg_claiming(width: int, height: int) -> bytes:
-    data = save(quadrants(64, 48), "JPEG")
-    at = data.index(b"\xff\xc0")
-    return data[: at + 5] + struct.pack(">HH", height, width) + data[at + 9 :]
-
-
-def tiff_claiming(width: int, height: int) -> bytes:
-    """A 300-byte TIFF whose IFD says width x height (LONG tags)."""
-    entries = [
-        (256, 4, 1, width),
-        (257, 4, 1, height),
-        (258, 3, 1, 8),
-        (259, 3, 1, 1),
-        (262, 3, 1, 1),
-        (273, 4, 1, 8),
-        (277, 3, 1, 1),
-        (278, 4, 1, height),
-        (279, 4, 1, 64),
-    ]
-    ifd = (
-        struct.pack("<H", len(entries))
-        + b"".join(struct.pack("<HHII", tag, kind, count, value) for tag, kind, count, value in entries)
-        + struct.pack("<I", 0)
-    )
-    header = b"II*\x00" + struct.pack("<I", 8 + 64)
-    return header + bytes(64) + ifd
-
-
-def webp_claiming(width: int, height: int) -> bytes:
-    """A VP8X WebP whose canvas claims width x height around a tiny real image."""
-    small = save(quadrants(16, 16), "WEBP", quality=80)
-    vp8 = small[12:]
-    vp8x = (
-        b"VP8X"
-        + struct.pack("<I", 10)
-        + bytes(4)
-        + (width - 1).to_bytes(3, "little")
-        + (height - 1).to_bytes(3, "little")
-    )
-    body = b"WEBP" + vp8x + vp8
-    return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-def png_zero_width() -> bytes:
-    ihdr = struct.pack(">IIBBBBB", 0, 100, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", ihdr)
-        + png_chunk(b"IDAT", zlib.compress(b""))
-        + png_chunk(b"IEND", b"")
-    )
-
-
-def png_garbled_pixels() -> bytes:
-    data = bytearray(save(images.photo(300, 200), "PNG"))
-    at = data.index(b"IDAT") + 40
-    data[at : at + 400] = random.Random(5).randbytes(400)
-    return bytes(data)
-
-
-def jpeg_without_frame() -> bytes:
-    """SOI, a quantisation table, then scan data: no SOFn frame header at all."""
-    good = save(quadrants(64, 48), "JPEG")
-    sof = good.index(b"\xff\xc0")
-    length = struct.unpack(">H", good[sof + 2 : sof + 4])[0]
-    return good[:sof] + good[sof + 2 + length :]
-
-
-def over_max_bytes(extra: int) -> bytes:
-    """A valid JPEG padded with an APP15 segment to exactly MAX_SOURCE_BYTES + extra bytes."""
-    base = save(quadrants(200, 150), "JPEG", quality=85)
-    need = MAX_SOURCE_BYTES + extra - len(base)
-    segments = []
-    while need > 0:
-        body = min(need - 4, 65533)
-        if need - (body + 4) in (1, 2, 3):  # leave room for a whole last segment
-            body -= 8
-        segments.append((0xEF, bytes(max(body, 0))))
-        need -= body + 4
-    data = jpeg_segments(base, segments)
-    assert len(data) == MAX_SOURCE_BYTES + extra, len(data)
-    return data
-
-
-def heic_like() -> bytes:
-    return struct.pack(">I", 24) + b"ftypheic" + struct.pack(">I", 0) + b"mif1heic" + bytes(64)
-
-
-def zip_archive() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("a.txt", "hello")
-    return buf.getvalue()
-
-
-def restart_marker_jpeg() -> bytes:
-    data = save(quadrants(400, 300), "JPEG", quality=90, restart_marker_blocks=2)
-    assert b"\xff\xdd" in data and b"\xff\xd0" in data
-    return data
-
-
-def png_with_text_and_exif() -> bytes:
-    from PIL import PngImagePlugin
-
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Comment", "corpus-secret-png-text")
-    info.add_itxt("Description", "corpus-secret-png-text", lang="en")
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "CorpusSecretCam"
-    return save(quadrants(300, 200), "PNG", pnginfo=info, exif=exif.tobytes())
-
-
-def bmp32_alpha() -> bytes:
-    """A BITMAPV5HEADER BMP with an alpha bit mask (Pillow only saves alpha-less BMPs):
-    quadrants under a fully transparent band along the top."""
-    im = quadrants(300, 200).convert("RGBA")
-    alpha = Image.new("L", im.size, 255)
-    ImageDraw.Draw(alpha).rectangle((0, 0, 299, 19), fill=0)
-    im.putalpha(alpha)
-    pixels = im.transpose(Image.Transpose.FLIP_TOP_BOTTOM).tobytes("raw", "BGRA")
-    dib = struct.pack("<IiiHHIIiiII", 124, im.width, im.height, 1, 32, 3, len(pixels), 2835, 2835, 0, 0)
-    dib += struct.pack("<IIII", 0x00FF0000, 0x0000FF00, 0x000000FF, 0xFF000000)
-    dib += b"BGRs" + bytes(36 + 12) + struct.pack("<IIII", 4, 0, 0, 0)
-    assert len(dib) == 124
-    offset = 14 + len(dib)
-    return b"BM" + struct.pack("<IHHI", offset + len(pixels), 0, 0, offset) + dib + pixels
-
-
-def rgba_webp_lossless() -> bytes:
-    im = Image.new("RGBA", (300, 200), (0, 0, 0, 0))
-    ImageDraw.Draw(im).rectangle((0, 0, 149, 199), fill=(220, 30, 30, 255))
-    return save(im, "WEBP", lossless=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -595,6 +177,121 @@ def _photo_jpeg(width: int, height: int, **options: object) -> Callable[[], byte
     return lambda: save(quadrants(width, height), "JPEG", quality=90, **options)
 
 
+def _refusals_that_were_false() -> list[Case]:
+    """Real files the engine used to refuse (corrupt, header-too-large), and a repr in a cause."""
+    return [
+        Case(
+            "tiff-directory-first-strip-tables-past-64k",
+            "corpus/scanner.tif",
+            lambda: worstcases.tiff_first((40, 20_000)),
+            size=(40, 20_000),
+            note="strip tables read where they are, not refused",
+        ),
+        Case(
+            "tiff-directory-at-the-end",
+            "corpus/libtiff.tif",
+            lambda: save(quadrants(900, 600), "TIFF", compression="tiff_lzw"),
+            size=(900, 600),
+            looks=QUADRANTS,
+            note="the directory read with one ranged GET at the end",
+        ),
+        Case(
+            "png-icc-profile-over-1-mib",
+            "corpus/printer-icc.png",
+            lambda: save(quadrants(300, 200), "PNG", icc_profile=SWAPPED_ICC + bytes(3 << 20)),
+            size=(300, 200),
+            looks=_swapped_quadrants(),
+            note="3 MB profile read and applied",
+        ),
+        Case(
+            "tiff-pillow-cannot-identify",
+            "corpus/unidentified.tif",
+            lambda: worstcases.tiff_without_strips((20, 20)),
+            reject="corrupt",
+            detail="tiff header rejected",
+        ),
+    ]
+
+
+def _bombs() -> list[Case]:
+    """The header bombs at full size (just under 50 MiB), each refused by name, or rendered cheaply."""
+    expected = {c.name: c for c in worstcases.BOMBS}
+    cases = [
+        Case(name, f"bombs/{name}.bin", case.build, reject=case.reject, cloud="default")
+        for name, case in expected.items()
+        if case.reject is not None
+    ]
+    rle = expected["bomb-bmp-rle8-40kb-claiming-99mp"]
+    cases.append(
+        Case(
+            rle.name,
+            "bombs/rle-claims-99mp.bmp",
+            rle.build,
+            size=(9_950, 9_950),
+            cloud="default",
+            fits_resize=True,
+            note="decoded a run at a time",
+        )
+    )
+    cases.append(
+        Case(
+            "animated-webp-canvas-100mp",
+            "bombs/animation.webp",
+            lambda: worstcases.webp_animation_claiming(*worstcases.WEBP_MAX),
+            reject="too-costly",
+            detail="ResizeFunction has 1024 MB",
+            cloud="default",
+        )
+    )
+    return cases
+
+
+def _giants() -> list[Case]:
+    """The largest valid images the reviewer measured over 1024 MB: each renders under it now."""
+    named = {c.name: c for c in worstcases.GIANTS}
+    return [
+        Case(
+            "giant-webp-16383x6103",
+            "giants/panorama.webp",
+            named["webp-lossy-100mp"].build,
+            size=worstcases.WEBP_MAX,
+            cloud="default",
+            fits_resize=True,
+            note="decoded by libwebp into its image",
+        ),
+        Case(
+            "giant-tiff-int32-100mp",
+            "giants/int32.tif",
+            named["tiff-int32-100mp"].build,
+            size=worstcases.WIDE,
+            cloud="default",
+            fits_resize=True,
+            check=grey_pixels,
+            note="converted a band at a time",
+        ),
+        Case(
+            "giant-tiff-grey-alpha-100mp",
+            "giants/grey-alpha.tif",
+            named["tiff-la-100mp"].build,
+            size=worstcases.WIDE,
+            fmt="webp",
+            alpha=True,
+            cloud="default",
+            fits_resize=True,
+            note="premultiplied a band at a time",
+        ),
+        Case(
+            "giant-png-16-bit-grey-100mp",
+            "giants/grey16.png",
+            named["png-grey16-100mp"].build,
+            size=worstcases.WIDE,
+            cloud="default",
+            fits_resize=True,
+            check=grey_pixels,
+        ),
+    ]
+
+
 CASES: list[Case] = [
     # ---- rejected: empty, cut short, not an image at all -------------------------------
     Case("zero-byte", "corpus/zero.jpg", lambda: b"", reject="empty"),
@@ -614,7 +311,7 @@ CASES: list[Case] = [
     ),
     Case(
         "truncated-png",
-        "corpus/truncated.png",
+        "corpus/truncated-png.png",
         lambda: (d := save(images.photo(400, 300), "PNG"))[: len(d) * 2 // 3],
         reject="truncated",
         detail="png",
@@ -664,7 +361,7 @@ CASES: list[Case] = [
         reject="unsupported-format",
         detail="psd",
     ),
-    Case("polyglot-html-carrying-png", "corpus/polyglot.png", html_png_polyglot, reject="html"),
+    Case("polyglot-html-carrying-png", "corpus/polyglot-png.png", html_png_polyglot, reject="html"),
     # ---- rejected: lies in the header, bombs, caps -------------------------------------
     Case(
         "decompression-bomb-png",
@@ -675,7 +372,7 @@ CASES: list[Case] = [
     ),
     Case(
         "header-claims-huge-png",
-        "corpus/claims.png",
+        "corpus/claims-png.png",
         lambda: images.png_claiming(100_000, 100_000),
         reject="too-many-pixels",
         detail="100000x100000",
@@ -689,14 +386,14 @@ CASES: list[Case] = [
     ),
     Case(
         "header-claims-huge-tiff",
-        "corpus/claims.tif",
+        "corpus/claims-tif.tif",
         lambda: tiff_claiming(4_000_000_000, 1_000_000),
         reject="too-many-pixels",
         detail="4000000000x1000000",
     ),
     Case(
         "header-claims-huge-webp",
-        "corpus/claims.webp",
+        "corpus/claims-webp.webp",
         lambda: webp_claiming(16384, 16384),
         reject="too-many-pixels",
         detail="16384x16384",
@@ -708,7 +405,12 @@ CASES: list[Case] = [
         reject="too-many-pixels",
         detail="65535x65535",
     ),
-    Case("zero-width-png", "corpus/zero-width.png", png_zero_width, reject="zero-dimensions"),
+    Case(
+        "zero-width-png",
+        "corpus/zero-width.png",
+        lambda: images.png_claiming(0, 100),
+        reject="zero-dimensions",
+    ),
     Case(
         "jpeg-without-frame-header",
         "corpus/no-sof.jpg",
@@ -720,7 +422,7 @@ CASES: list[Case] = [
     Case(
         "over-max-source-bytes",
         "corpus/too-big.jpg",
-        lambda: over_max_bytes(1),
+        lambda: images.padded_jpeg(MAX_SOURCE_BYTES + 1),
         reject="too-many-bytes",
         detail=f"over MaxSourceBytes {MAX_SOURCE_BYTES}",
     ),
@@ -728,13 +430,13 @@ CASES: list[Case] = [
     Case(
         "exactly-max-source-bytes",
         "corpus/just-fits.jpg",
-        lambda: over_max_bytes(0),
+        lambda: images.padded_jpeg(MAX_SOURCE_BYTES),
         size=(200, 150),
         looks=QUADRANTS,
         note="the cap is inclusive",
     ),
     Case("1x1-jpeg", "corpus/dot.jpg", lambda: save(Image.new("RGB", (1, 1), RED), "JPEG"), size=(1, 1)),
-    Case("1x1-png", "corpus/dot.png", lambda: save(Image.new("RGB", (1, 1), RED), "PNG"), size=(1, 1)),
+    Case("1x1-png", "corpus/dot-png.png", lambda: save(Image.new("RGB", (1, 1), RED), "PNG"), size=(1, 1)),
     Case("10000x10", "corpus/wide.png", lambda: save(quadrants(10_000, 10), "PNG"), size=(10_000, 10)),
     Case("10x10000", "corpus/tall.jpg", _photo_jpeg(10, 10_000), size=(10, 10_000)),
     # ---- accepted: colour models and bit depths ----------------------------------------
@@ -840,7 +542,7 @@ CASES: list[Case] = [
             quadrants(400, 300),
             "JPEG",
             quality=92,
-            icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
+            icc_profile=images.srgb_icc(),
         ),
         size=(400, 300),
         looks=QUADRANTS,
@@ -874,7 +576,7 @@ CASES: list[Case] = [
     ),
     Case(
         "animated-webp",
-        "corpus/animated.webp",
+        "corpus/animated-webp.webp",
         lambda: animated("WEBP"),
         size=(320, 240),
         looks=QUADRANTS,
@@ -882,7 +584,7 @@ CASES: list[Case] = [
     ),
     Case(
         "animated-png",
-        "corpus/animated.png",
+        "corpus/animated-png.png",
         lambda: animated("PNG"),
         size=(320, 240),
         looks=QUADRANTS,
@@ -944,7 +646,7 @@ CASES: list[Case] = [
     ),
     Case(
         "png-text-and-exif",
-        "corpus/secrets.png",
+        "corpus/secrets-png.png",
         png_with_text_and_exif,
         size=(300, 200),
         looks=QUADRANTS,
@@ -965,7 +667,7 @@ CASES: list[Case] = [
             quadrants(480, 320),
             "JPEG",
             quality=92,
-            exif=(lambda e: (e.__setitem__(ExifTags.Base.Orientation, 9), e)[1])(Image.Exif()).tobytes(),
+            exif=images.exif_bytes(orientation=9),
         ),
         size=(480, 320),
         looks=QUADRANTS,
@@ -997,7 +699,7 @@ CASES: list[Case] = [
     ),
     Case(
         "polyglot-gif-javascript",
-        "corpus/polyglot.gif",
+        "corpus/polyglot-gif.gif",
         gif_js_polyglot,
         size=(10799, 10),
         note="script comment never reaches a thumbnail",
@@ -1017,6 +719,9 @@ CASES: list[Case] = [
         looks=QUADRANTS,
     ),
     *_orientation_cases(),
+    *_refusals_that_were_false(),
+    *_bombs(),
+    *_giants(),
 ]
 
 

@@ -1,7 +1,8 @@
 """The `thumbflow` command: run the application locally and operate it.
 
 stdout carries only what the command promises (the table, or JSON lines with
---json); the handlers' own logs go to the state folder's lambda.log.
+--json); the handlers' own logs (their Lambda workers' output) go to the state
+folder's lambda.log.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -16,11 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import cost, persist
-from .cfn import TemplateError
-from .localcloud import LocalCloud, repo_root
+from . import catalogue, cost
+from .local import persist
+from .local.cloud import LocalCloud, repo_root
+from .local.template import TemplateError
 from .report import contact_sheet, table
 from .runner import collect_uploads, run
+from .terminal import printable
 
 
 def _params(pairs: Sequence[str]) -> dict[str, str]:
@@ -74,34 +78,47 @@ def build_parser() -> argparse.ArgumentParser:
     p_cost.add_argument("--images-per-month", type=float, default=cost.DEFAULT_IMAGES_PER_MONTH,
                         help="volume to price X-Ray sampling at (default: 1,000,000)")
     _common(p_cost)
+
+    p_delete = sub.add_parser("delete", help="delete source objects (as a user would) and report the purges")
+    p_delete.add_argument("keys", nargs="+", help="source keys to delete")
+    p_delete.add_argument("--json", action="store_true", help="one JSON object per key on stdout")
+    _common(p_delete)
+
+    p_list = sub.add_parser("list", help="the objects of a local bucket, with their size and tags")
+    p_list.add_argument("--bucket", choices=catalogue.BUCKETS, default="source")
+    p_list.add_argument("--json", action="store_true", help="one JSON object per object on stdout")
+    _common(p_list)
+
+    p_backfill = sub.add_parser("backfill", help="bring every existing source up to the current Configure")
+    p_backfill.add_argument("--prefix", default=None, help="only keys under this prefix (default: KeyPrefix)")
+    p_backfill.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    _common(p_backfill)
     return parser
 
 
 @contextmanager
-def _quiet_stdout(log_path: Path) -> Iterator[TextIO]:
-    """Handlers log to stdout (as in Lambda); send that to a file and give back the terminal."""
-    real = sys.stdout
+def _lambda_log(log_path: Path) -> Iterator[tuple[TextIO, TextIO]]:
+    """(stdout, the log): handlers' output (their workers' stdout, as in Lambda) and the
+    interpreter's logging go to lambda.log, so stdout carries only what the command prints."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     moto_log = logging.getLogger("moto")
     with open(log_path, "a", encoding="utf-8") as log:
-        sys.stdout = log
         # The interpreter logs every caught state error at ERROR: history, not news.
         handler = logging.StreamHandler(log)
         moto_log.addHandler(handler)
         moto_log.propagate = False
         try:
-            yield real
+            yield sys.stdout, log
         finally:
-            sys.stdout = real
             moto_log.removeHandler(handler)
             moto_log.propagate = True
 
 
-def _cloud(args: argparse.Namespace) -> LocalCloud:
+def _cloud(args: argparse.Namespace, log: TextIO) -> LocalCloud:
     state: Path = args.state
     restore = None if args.fresh else (lambda c: persist.restore(c, state))
     return LocalCloud(args.template, parameters=_params(args.param),
-                      definition_path=args.definition, before_notifications=restore)
+                      definition_path=args.definition, before_notifications=restore, log=log)
 
 
 def _progress(out: TextIO) -> Any:
@@ -119,10 +136,49 @@ def _progress(out: TextIO) -> Any:
     return show
 
 
+def cmd_delete(args: argparse.Namespace) -> int:
+    with _lambda_log(args.state / "lambda.log") as (out, log), _cloud(args, log) as cloud:
+        rows = catalogue.delete(cloud, args.keys)
+        persist.save(cloud, args.state)
+    for row in rows:
+        if args.json:
+            out.write(json.dumps(row) + "\n")
+        else:
+            out.write(printable(f"{row['key']}  {row['status']}  {row['outcome'] or row.get('cause') or ''}  "
+                                f"purged {len(row['purged'])}, kept {len(row.get('kept', []))}") + "\n")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with _lambda_log(args.state / "lambda.log") as (out, log), _cloud(args, log) as cloud:
+        rows = catalogue.listing(cloud, args.bucket)
+    for row in rows:
+        tags = ",".join(f"{k}={v}" for k, v in sorted(row["tags"].items()))
+        out.write((json.dumps(row) if args.json else printable(f"{row['bytes']:>10}  {row['key']}  {tags}"))
+                  + "\n")
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    with _lambda_log(args.state / "lambda.log") as (out, log), _cloud(args, log) as cloud:
+        result = catalogue.backfill(cloud, args.prefix, progress=_progress(out))
+        persist.save(cloud, args.state)
+    if args.json:
+        out.write(json.dumps(result) + "\n")
+        return 0
+    out.write(printable(
+        f"backfill {result['status']}: {result['sources']} sources, {result['rendered']} brought up to date, "
+        f"{result['current']} already current, {result['skipped']} skipped {result['skippedBy']}, "
+        f"{result['failed']} failed") + "\n")
+    for failure in result["failures"]:
+        out.write(printable(f"FAILED {failure['key']}: {failure['error']}") + "\n")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    with _quiet_stdout(args.state / "lambda.log") as out:
-        with _cloud(args) as cloud:
+    with _lambda_log(args.state / "lambda.log") as (out, log):
+        with _cloud(args, log) as cloud:
             results = run(cloud, args.paths, args.out, progress=_progress(out))
             persist.save(cloud, args.state)
         sheet = contact_sheet(results, args.out)
@@ -134,7 +190,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for r in results:
         for alert in r.alerts:
             body = json.loads(alert)
-            out.write(f"ALERT {body.get('subject', '')}: {body.get('key')}: {body.get('cause')}\n")
+            out.write(printable(f"ALERT {body.get('subject', '')}: {body.get('key')}: {body.get('cause')}")
+                      + "\n")
     out.write(f"thumbnails and contact sheet: {sheet}  ({time.perf_counter() - started:.1f} s)\n")
     return 0
 
@@ -152,6 +209,7 @@ def _history_lines(events: Sequence[dict[str, Any]]) -> list[str]:
         for key, value in ev.items():
             if key.endswith("FailedEventDetails") and isinstance(value, dict):
                 detail = f"{value.get('error', '')}: {str(value.get('cause', ''))[:120]}"
+        detail = printable(detail)
         ms = (ev["timestamp"] - t0).total_seconds() * 1000 if t0 else 0.0
         lines.append(f"{ms:8.1f} ms  {kind:<32} {detail}")
     return lines
@@ -159,7 +217,7 @@ def _history_lines(events: Sequence[dict[str, Any]]) -> list[str]:
 
 def cmd_execute(args: argparse.Namespace) -> int:
     payload = json.loads(args.input.read_text(encoding="utf-8"))
-    with _quiet_stdout(args.state / "lambda.log") as out, _cloud(args) as cloud:
+    with _lambda_log(args.state / "lambda.log") as (out, log), _cloud(args, log) as cloud:
         arn = cloud.execute(payload)
         desc = cloud.wait(arn)
         events = cloud.history(arn)
@@ -173,13 +231,13 @@ def cmd_execute(args: argparse.Namespace) -> int:
             "history": [{"type": e["type"], **{k: v for k, v in e.items() if k.endswith("Details")}}
                         for e in events]}, default=str) + "\n")
         return 0
-    out.write(f"execution {arn}\nstatus    {desc['status']}\n")
+    out.write(f"execution {printable(arn)}\nstatus    {desc['status']}\n")
     if desc.get("error"):
-        out.write(f"error     {desc['error']}\ncause     {desc.get('cause')}\n")
+        out.write(f"error     {printable(desc['error'])}\ncause     {printable(desc.get('cause'))}\n")
     if output is not None:
         out.write("output    " + json.dumps(output, indent=2) + "\n")
     for alert in alerts:
-        out.write(f"alert     {alert}\n")
+        out.write(f"alert     {printable(alert)}\n")
     out.write("history\n" + "\n".join(_history_lines(events)) + "\n")
     return 0
 
@@ -187,7 +245,7 @@ def cmd_execute(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serving
 
-    with _quiet_stdout(args.state / "lambda.log") as out, _cloud(args) as cloud:
+    with _lambda_log(args.state / "lambda.log") as (out, log), _cloud(args, log) as cloud:
         if args.paths:
             run(cloud, args.paths, None)
         with serving(cloud, args.port) as server:
@@ -207,10 +265,12 @@ def cmd_cost(args: argparse.Namespace) -> int:
     prices = cost.load_prices(args.prices)
     paths = args.paths or [repo_root() / "samples"]
     uploads = collect_uploads(paths)
-    fresh = LocalCloud(args.template, parameters=_params(args.param), definition_path=args.definition)
-    with _quiet_stdout(args.state / "lambda.log") as out, fresh as cloud:
-        # Counts what the handlers write while the images run, on its way to lambda.log.
-        usage = cost.run_one_at_a_time(cloud, uploads, cost.CountingLog(sys.stdout), prices)
+    with _lambda_log(args.state / "lambda.log") as (out, log):
+        counting = cost.CountingLog(log)  # what the handlers write, counted on its way to lambda.log
+        fresh = LocalCloud(args.template, parameters=_params(args.param), definition_path=args.definition,
+                           log=counting)
+        with fresh as cloud:
+            usage = cost.run_one_at_a_time(cloud, uploads, counting, prices)
     source = ", ".join(str(p) for p in paths)
     if args.json:
         lines = cost.bill(usage, prices, args.images_per_month)
@@ -236,6 +296,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_serve(args)
         if args.command == "cost":
             return cmd_cost(args)
+        if args.command == "delete":
+            return cmd_delete(args)
+        if args.command == "list":
+            return cmd_list(args)
+        if args.command == "backfill":
+            return cmd_backfill(args)
+    except BrokenPipeError:  # `thumbflow list | head`: the reader left; that is not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the interpreter's final flush
+        return 0
     except (TemplateError, FileNotFoundError) as exc:
         print(f"thumbflow: {exc}", file=sys.stderr)
         return 2

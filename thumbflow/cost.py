@@ -2,8 +2,8 @@
 
 Nothing here is a guess about the workflow: state transitions come from each
 execution's history, Lambda invocations and their CPU time from the in-process
-runtime, S3 requests, SNS publishes and Rekognition calls from the recorded API
-traffic (``traffic``), log bytes from what the handlers wrote. Only the step
+Lambda workers, S3 requests, SNS publishes and Rekognition calls from the recorded API
+requests (``local.wire``), log bytes from what the handlers wrote. Only the step
 from this machine to Lambda is a model, stated in ``lambda_billed_seconds``.
 Prices come from one file (``prices.json``) that names its sources and date.
 """
@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .localcloud import LocalCloud
-from .runtime import Invocation
-from .traffic import CLIENT, STATES
+from .local.cloud import LocalCloud
+from .local.lambdas import Invocation
+from .local.wire import DRIVER, STATES
 
 PRICES_PATH = Path(__file__).with_name("prices.json")
 # START, END and REPORT: the lines Lambda itself writes to the log for every invocation.
@@ -72,6 +72,7 @@ class Usage:
     s3_tier1: int = 0
     s3_tier2: int = 0
     sns_publishes: int = 0
+    custom_events: int = 0  # thumbflow's own outcome events (PutEvents entries)
     emails: int = 0
     moderated: int = 0
     stored_bytes: int = 0
@@ -180,7 +181,7 @@ def measure(cloud: LocalCloud, executions: Sequence[str], images: int, lambda_lo
             prices: Mapping[str, Any]) -> Usage:
     """Sum what the given executions of a fresh local cloud consumed."""
     usage = Usage(images=images, executions=len(executions), lambda_log_bytes=lambda_log_bytes)
-    invocations = list(cloud.runtime.invocations)
+    invocations = list(cloud.lambdas.invocations)
     usage.lambda_requests = len(invocations)
     billed = [lambda_billed_seconds(inv, prices) for inv in invocations]
     usage.lambda_gb_seconds = sum(
@@ -199,8 +200,8 @@ def measure(cloud: LocalCloud, executions: Sequence[str], images: int, lambda_lo
         usage.express_log_bytes += sum(
             _json_size(e) for e in history if str(e["type"]).endswith(_ERROR_EVENT_SUFFIXES)
         )
-    for request in cloud.traffic.snapshot():
-        if request.caller == CLIENT:
+    for request in cloud.wire.snapshot():
+        if request.caller == DRIVER:
             continue
         if request.service == "s3":
             if request.operation in _FREE_S3:
@@ -211,6 +212,8 @@ def measure(cloud: LocalCloud, executions: Sequence[str], images: int, lambda_lo
                 usage.s3_tier2 += 1
         elif request.service == "sns" and request.operation == "Publish" and request.caller == STATES:
             usage.sns_publishes += 1
+        elif (request.service, request.operation, request.caller) == ("eventbridge", "PutEvents", STATES):
+            usage.custom_events += 1  # the definition publishes one entry per call
         elif request.service == "rekognition":
             usage.moderated += 1
     sns = cloud.client("sns")
@@ -268,6 +271,8 @@ def bill(usage: Usage, prices: Mapping[str, Any],
              xray["per_trace_recorded"]),
         line("EventBridge (S3 events on the default bus)", usage.executions, "events",
              prices["eventbridge"]["per_s3_event_on_default_bus"]),
+        line("EventBridge (thumbflow outcome events)", usage.custom_events, "events",
+             prices["eventbridge"]["per_custom_event"]),
     ]
     if usage.moderated:
         lines.append(line("Rekognition moderation", usage.moderated, "images", rek["per_image_moderated"]))

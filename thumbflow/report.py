@@ -8,10 +8,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .runner import SourceResult, safe_local_path
+from .terminal import printable
 
 
 def _short(text: str | None, width: int) -> str:
-    text = (text or "").replace("\n", " ")
+    text = printable(text or "")
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -57,6 +58,9 @@ def contact_sheet(results: Sequence[SourceResult], out_dir: Path) -> Path:
                          f"</div>")
         if r.alerts:
             parts.append(f"<div><small>{len(r.alerts)} alert(s) sent</small></div>")
+        if r.events:
+            told = ", ".join(html.escape(str(e.get("detail-type"))) for e in r.events)
+            parts.append(f"<div class='events'><small>events: {told}</small></div>")
         parts.append("<div class='thumbs'>")
         for t in r.thumbnails:
             rel = safe_local_path(out_dir, t["key"]).relative_to(out_dir.resolve()).as_posix()

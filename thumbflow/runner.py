@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .localcloud import LocalCloud
+from .local.cloud import LocalCloud
+from .outcomes import events_about
 
 
 @dataclass
@@ -29,6 +30,7 @@ class SourceResult:
     thumbnails: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
     outcome: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +83,7 @@ def result_of(cloud: LocalCloud, execution_arn: str, source: str, key: str,
         thumbnails=thumbs,
         alerts=alerts_by_execution.get(execution_arn, []),
         outcome=output.get("outcome") if isinstance(output, dict) else None,
+        events=events_about(cloud, key, execution_arn),
     )
 
 

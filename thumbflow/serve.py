@@ -4,7 +4,7 @@ Local stand-in for what CloudFront and the function URL do in AWS, keeping the
 protocol of DESIGN.md visible: ``/t/<key>`` answers from the thumbnail bucket
 on a hit and with a 302 to ``/resize/<key>`` on a miss; ``/resize/<key>`` hands
 a Function URL (payload 2.0) event to the real OnDemandFunction handler through
-the local runtime. ``/`` is a gallery of every source at every allowed size.
+its worker, as the function URL would. ``/`` is a gallery of every source at every allowed size.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from .localcloud import LocalCloud
+from .local.cloud import LocalCloud
 
 RESIZER = "OnDemandFunction"
 SOURCE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff")
@@ -147,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.stats.count("renders")
         event = function_url_event(raw_path, self.command, dict(self.headers.items()),
                                    self.headers.get("Host", ""))
-        body, error = cloud.runtime.invoke(cloud.deployed.functions[RESIZER], json.dumps(event))
+        body, error = cloud.invoke(RESIZER, event)
         if error:  # what a function URL answers for an unhandled error
             self._text(502, "Internal Server Error\n")
             return
@@ -177,10 +176,9 @@ def gallery_keys(cloud: LocalCloud) -> list[tuple[str, list[tuple[str, str]]]]:
     A size the workflow already stored keeps its stored extension (a hit); others ask
     for JPEG from JPEG sources and WebP (keeps transparency) from the rest.
     """
-    from thumbnailer import ondemand_core  # on sys.path once the cloud loaded the handlers
     from thumbnailer.naming import thumbnail_key
 
-    labels = ondemand_core.load_allowlist().labels()
+    labels = deployed_allowlist(cloud).labels()
     stored = set(cloud.objects(cloud.deployed.thumbnail_bucket))
     out: list[tuple[str, list[tuple[str, str]]]] = []
     for source in sorted(cloud.objects(cloud.deployed.source_bucket)):
@@ -244,36 +242,26 @@ def gallery_html(cloud: LocalCloud) -> str:
     )
 
 
-@contextmanager
-def configure_sizes_env(cloud: LocalCloud) -> Iterator[None]:
-    """Give the resizer the deployed Configure sizes, as DescribeStateMachine would in AWS."""
-    from thumbnailer import ondemand_core
+def deployed_allowlist(cloud: LocalCloud) -> Any:
+    """The on-demand allowlist as the deployed resizer sees it: Configure plus OnDemandSizes."""
+    from thumbnailer.allowlist import Allowlist, parse_size_list, sizes_from_definition
 
-    sizes = ondemand_core.sizes_from_definition(cloud.deployed.definition)
-    saved = os.environ.get("CONFIGURE_SIZES")
-    os.environ["CONFIGURE_SIZES"] = json.dumps([s.to_dict() for s in sizes])
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("CONFIGURE_SIZES", None)
-        else:
-            os.environ["CONFIGURE_SIZES"] = saved
+    extra = parse_size_list(str(cloud.parameters.get("OnDemandSizes", "")))
+    return Allowlist(tuple(sizes_from_definition(cloud.deployed.definition)), extra)
 
 
 @contextmanager
 def serving(cloud: LocalCloud, port: int = 8080, *, background: bool = False) -> Iterator[ThumbnailServer]:
     """A bound server (port 0 picks a free one); with background=True it already serves."""
-    with configure_sizes_env(cloud):
-        server = ThumbnailServer(cloud, port)
-        thread = None
-        if background:
-            thread = threading.Thread(target=server.serve_forever, name="thumbflow-serve", daemon=True)
-            thread.start()
-        try:
-            yield server
-        finally:
-            if thread is not None:
-                server.shutdown()
-                thread.join(timeout=10)
-            server.server_close()
+    server = ThumbnailServer(cloud, port)
+    thread = None
+    if background:
+        thread = threading.Thread(target=server.serve_forever, name="thumbflow-serve", daemon=True)
+        thread.start()
+    try:
+        yield server
+    finally:
+        if thread is not None:
+            server.shutdown()
+            thread.join(timeout=10)
+        server.server_close()

@@ -1,9 +1,12 @@
-"""Errors whose class names are the error names the state machine matches on.
+"""The named outcomes of the Lambda code, as exceptions inside it.
 
-Lambda reports an unhandled exception's class name as ``errorType``; Step
-Functions turns that into the error name that Retry and Catch match. So the
-names here are a contract with ``statemachine/*.asl.json``: rename one and the
-definition must change with it.
+Only ``TransientError`` leaves a handler as an error: Lambda reports an unhandled
+exception's class name as ``errorType``, which is the error name the
+definition's Retry matches (with Lambda's own ``Lambda.*`` names). The others
+are caught where the handler shapes its answer and returned as data (a verdict
+or an outcome), so the workflow routes them without parsing error causes; the
+definition's Fail state then names ImageRejected, ImageFlagged, ConfigError or
+ThumbnailsFailed.
 """
 
 from __future__ import annotations
@@ -39,3 +42,10 @@ class TransientError(Exception):
 
 class ConfigError(Exception):
     """The Configure state or an environment variable holds an invalid value."""
+
+
+class InputIgnored(Exception):
+    """The input is an S3 event that is not an upload (a delete, a tag change): nothing to make.
+
+    Not an error of the upload: the execution succeeds with outcome ``ignored`` and no alert.
+    """

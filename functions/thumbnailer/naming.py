@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
-_THUMB_RE = re.compile(r"^(?P<stem>.+)_(?P<w>[0-9]{1,5})x(?P<h>[0-9]{1,5})\.(?P<ext>[A-Za-z0-9]{1,5})$")
+# DOTALL and \Z: an S3 key may hold a line break, and its thumbnails are named by the same rule.
+_THUMB_RE = re.compile(
+    r"(?P<stem>.+)_(?P<w>[0-9]{1,5})x(?P<h>[0-9]{1,5})\.(?P<ext>[A-Za-z0-9]{1,5})\Z", re.DOTALL
+)
 
 
 def key_stem(key: str) -> str:

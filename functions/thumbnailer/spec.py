@@ -7,15 +7,16 @@ two paths producing identical thumbnails for identical names.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from . import formats
 from .errors import ConfigError
+from .formats import MAX_SIDE
 
 FITS = ("inside", "cover")
-FORMATS = ("jpeg", "png", "webp", "auto")
-MAX_SIDE = 4096
 DEFAULT_QUALITY = 80
 
 
@@ -39,30 +40,38 @@ class SizeSpec:
         return asdict(self)
 
 
+def _which(raw: Mapping[str, Any]) -> str:
+    """How an error names the size: its name when it has one, else its box."""
+    name = raw.get("name")
+    if isinstance(name, str) and name:
+        return f"size {name!r}"
+    return f"size {raw.get('width')}x{raw.get('height')}"
+
+
 def parse_size(raw: Mapping[str, Any]) -> SizeSpec:
-    """Build a SizeSpec from a Configure entry, rejecting anything out of range."""
+    """Build a SizeSpec from a Configure entry, rejecting anything out of range by naming the size."""
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"a size must be an object, got {raw!r}")
+        raise ConfigError(f"a size must be an object, got {json.dumps(raw)[:80]}")
+    which = _which(raw)
     try:
         width = int(raw["width"])
         height = int(raw["height"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"a size needs integer width and height: {raw!r}") from exc
+        raise ConfigError(f"{which}: width and height must be integers") from exc
     if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
-        raise ConfigError(f"size {width}x{height} is outside 1..{MAX_SIDE}")
+        raise ConfigError(f"{which}: {width}x{height} is outside 1..{MAX_SIDE}")
     fit = str(raw.get("fit", "inside"))
     if fit not in FITS:
-        raise ConfigError(f"fit {fit!r} is not one of {FITS}")
-    fmt = str(raw.get("format", "auto")).lower()
-    fmt = "jpeg" if fmt == "jpg" else fmt
-    if fmt not in FORMATS:
-        raise ConfigError(f"format {fmt!r} is not one of {FORMATS}")
+        raise ConfigError(f"{which}: fit {fit!r} is not one of {', '.join(FITS)}")
+    fmt = formats.normalise(str(raw.get("format", formats.AUTO)))
+    if fmt not in formats.CONFIGURABLE:
+        raise ConfigError(f"{which}: format {fmt!r} is not one of {', '.join(formats.CONFIGURABLE)}")
     try:
         quality = int(raw.get("quality", DEFAULT_QUALITY))
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"quality must be an integer: {raw!r}") from exc
+        raise ConfigError(f"{which}: quality must be an integer") from exc
     if not 1 <= quality <= 100:
-        raise ConfigError(f"quality {quality} is outside 1..100")
+        raise ConfigError(f"{which}: quality {quality} is outside 1..100")
     return SizeSpec(width, height, fit, fmt, quality, str(raw.get("name", "")))
 
 

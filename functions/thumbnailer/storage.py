@@ -1,16 +1,17 @@
 """The only module that talks to S3.
 
 Every S3 failure is translated here into the error names the workflow acts on:
-throttling and 5xx become ``TransientError`` (retried with backoff), a missing
-or replaced object becomes ``ImageRejected``/``SourceChanged`` (never retried).
+throttling and 5xx become ``TransientError`` (retried with backoff); a replaced
+source becomes ``SourceChanged`` and a source S3 will not serve (any other 4xx)
+a named ``ImageRejected`` (neither is retried).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, unquote_plus
 
 import boto3
@@ -54,6 +55,19 @@ def s3() -> Any:
         return _client
 
 
+class Pinned(Protocol):
+    """Exact bytes of an object: what reads of a validated source are pinned to."""
+
+    @property
+    def bucket(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def etag(self) -> str: ...
+    @property
+    def version(self) -> str | None: ...
+
+
 class WriteConflict(Exception):
     """A conditional write was refused: someone else wrote the key since the caller looked."""
 
@@ -90,6 +104,20 @@ def _translate(exc: Exception, what: str) -> Exception:
     if isinstance(exc, ClientError) and _is_transient(exc):
         return TransientError(f"{what}: {_code(exc)}")
     return exc
+
+
+def _refusal(exc: ClientError, what: str, version: str | None = None) -> ImageRejected | None:
+    """A source S3 will not serve (4xx, not throttling): a named rejection, never retried."""
+    status, code = _status(exc), _code(exc)
+    if not 400 <= status < 500 or _is_transient(exc) or code in _MISSING_CODES or status in (404, 412):
+        return None
+    if code == "KeyTooLongError":
+        return ImageRejected("key-too-long", f"S3 refused the key of {what}: longer than 1024 bytes")
+    if version and status == 400:
+        return ImageRejected("bad-version", f"S3 has no version {version!r} of {what} (400 {code})")
+    if status == 403:
+        return ImageRejected("access-denied", f"S3 denied access to {what} (403 {code})")
+    return ImageRejected("s3-refused", f"S3 refused {what}: {status} {code}")
 
 
 def _call(
@@ -131,12 +159,18 @@ def _info(bucket: str, key: str, resp: Mapping[str, Any], default_size: int = 0)
     )
 
 
-def head(bucket: str, key: str, version: str | None = None) -> ObjectInfo | None:
-    """HEAD an object; None when it does not exist."""
+def head(bucket: str, key: str, version: str | None = None, *, source: bool = False) -> ObjectInfo | None:
+    """HEAD an object; None when it does not exist. ``source``: a refusal is a named rejection."""
     kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if version:
         kwargs["VersionId"] = version
-    resp = _call(f"head s3://{bucket}/{key}", lambda: s3().head_object(**kwargs), none_on=_MISSING_CODES)
+    where = f"s3://{bucket}/{key}"
+    resp = _call(
+        f"head {where}",
+        lambda: s3().head_object(**kwargs),
+        none_on=_MISSING_CODES,
+        special=(lambda exc: _refusal(exc, where, version)) if source else (lambda exc: None),
+    )
     return None if resp is None else _info(bucket, key, resp)
 
 
@@ -149,28 +183,28 @@ def resolve(bucket: str, key: str, version: str | None = None,
     event names an ETag and both keys exist (``a+b.jpg`` and ``a b.jpg``), the
     one holding those bytes is the object the event is about.
     """
-    info = head(bucket, key, version)
+    info = head(bucket, key, version, source=True)
     if info is not None and (etag is None or info.etag == etag):
         return info
     decoded = unquote_plus(key)
     if decoded != key:
-        other = head(bucket, decoded, version)
+        other = head(bucket, decoded, version, source=True)
         if other is not None and (info is None or other.etag == etag):
             return other
     return info
 
 
-def _source_gone(exc: ClientError, where: str, etag: str) -> SourceChanged | None:
+def _source_gone(exc: ClientError, where: str, etag: str) -> Exception | None:
     """A failed If-Match or a vanished object: newer bytes own the key now."""
     code = _code(exc)
     if code in ("PreconditionFailed", "412") or _status(exc) == 412:
         return SourceChanged(f"{where} no longer has ETag {etag}")
     if code in _MISSING_CODES:
         return SourceChanged(f"{where} was deleted after the event")
-    return None
+    return _refusal(exc, where)
 
 
-def read(info: ObjectInfo, byte_range: tuple[int, int] | None = None) -> bytes:
+def read(info: Pinned, byte_range: tuple[int, int] | None = None) -> bytes:
     """Read the object's bytes, pinned to the ETag (and version) seen when it was validated.
 
     A 412 or a vanished object means a newer upload replaced these bytes: raise
@@ -202,9 +236,9 @@ def put(
     body: bytes,
     *,
     content_type: str,
-    cache_control: str,
-    tags: Mapping[str, str],
     metadata: Mapping[str, str],
+    cache_control: str = "",
+    tags: Mapping[str, str] | None = None,
     if_match: str | None = None,
     if_absent: bool = False,
 ) -> str:
@@ -218,6 +252,11 @@ def put(
         kwargs["IfMatch"] = f'"{if_match}"'
     elif if_absent:
         kwargs["IfNoneMatch"] = "*"
+    extra: dict[str, Any] = {}
+    if cache_control:
+        extra["CacheControl"] = cache_control
+    if tags:
+        extra["Tagging"] = encode_tags(tags)
 
     def conflict(exc: ClientError) -> Exception | None:
         code = _code(exc)
@@ -232,9 +271,8 @@ def put(
             Key=key,
             Body=body,
             ContentType=content_type,
-            CacheControl=cache_control,
-            Tagging=encode_tags(tags),
             Metadata=dict(metadata),
+            **extra,
             **kwargs,
         ),
         special=conflict,
@@ -242,7 +280,7 @@ def put(
     return _strip(resp.get("ETag", ""))
 
 
-def confirm(info: ObjectInfo) -> None:
+def confirm(info: Pinned) -> None:
     """Raise SourceChanged unless the object still has the ETag it was validated with.
 
     One conditional HEAD, made after rendering and before publishing, so a render of bytes
@@ -290,6 +328,37 @@ def get(bucket: str, key: str) -> tuple[ObjectInfo, bytes] | None:
         return None
     resp, body = found
     return _info(bucket, key, resp, default_size=len(body)), body
+
+
+def delete(bucket: str, key: str, *, if_match: str) -> bool:
+    """Delete an object only while it still has ETag ``if_match``; False when it changed or is gone.
+
+    A conditional delete (If-Match), so a thumbnail rewritten since it was looked at, by a
+    newer upload's execution, is never removed. S3 answers 412 when the ETag differs, 404
+    when the key is gone, and 409 when a concurrent PUT or DELETE of the key won the race.
+    """
+    gone = frozenset({*_MISSING_CODES, *_CONFLICT_CODES})
+    result = _call(
+        f"delete s3://{bucket}/{key}",
+        lambda: s3().delete_object(Bucket=bucket, Key=key, IfMatch=f'"{if_match}"'),
+        none_on=gone,
+    )
+    return result is not None
+
+
+def list_keys(bucket: str, prefix: str) -> Iterator[tuple[str, str, int]]:
+    """(key, ETag, size) of every object under ``prefix``, page by page."""
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if token:
+            kwargs["ContinuationToken"] = token
+        page = _call(f"list s3://{bucket}/{prefix}", lambda kw=kwargs: s3().list_objects_v2(**kw))
+        for item in page.get("Contents", []):
+            yield item["Key"], _strip(item.get("ETag", "")), int(item.get("Size", 0))
+        token = page.get("NextContinuationToken")
+        if not page.get("IsTruncated") or not token:
+            return
 
 
 def presigned_get(bucket: str, key: str, expires_s: int = 300) -> str:

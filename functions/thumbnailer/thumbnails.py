@@ -1,58 +1,31 @@
 """Make the thumbnails of one render group and store them, idempotently.
 
 Shared by the workflow's Resize step and the on-demand resizer, so both write
-the same names, tags and metadata for the same size.
+the same names, tags and metadata for the same size, and both use one rule
+(``is_current``) to decide whether a stored thumbnail can be served as it is.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from importlib.metadata import version
 
-from . import imaging, storage
+from . import formats, imaging, ownership, storage
 from .errors import ImageRejected, TransientError
-from .naming import EXTENSIONS, key_stem, thumbnail_key
+from .naming import key_stem, thumbnail_key
+from .records import Thumbnail
 from .settings import Settings
-from .spec import MAX_SIDE, SizeSpec
+from .spec import SizeSpec
 
-# Bump when the engine's output for the same spec changes, so stored thumbnails are re-made.
-RENDER_VERSION = "1"
-
-# S3 keys are at most 1024 bytes of UTF-8. A thumbnail key is the source's stem plus
-# "_<W>x<H>.<ext>", at most this long for any size Configure accepts.
-MAX_KEY_BYTES = 1024
-MAX_SUFFIX_BYTES = len(f"_{MAX_SIDE}x{MAX_SIDE}.") + max(len(e) for e in EXTENSIONS.values())
+# What a thumbnail's bytes depend on besides its spec: bump the first part when the engine's
+# output changes; the second is the exact Pillow that encodes (the bundle and the local
+# environment pin the same one), so an upgrade re-renders stored thumbnails instead of
+# leaving them stale.
+RENDER_VERSION = f"1+pillow-{version('pillow')}"
 # Conditional writes lost to concurrent writers before giving up (TransientError: retried).
 WRITE_ATTEMPTS = 4
-
-
-@dataclass(frozen=True)
-class Thumbnail:
-    """One stored thumbnail, as the manifest reports it."""
-
-    key: str
-    size: str
-    width: int
-    height: int
-    bytes: int
-    format: str
-    tags: dict[str, str]
-    reused: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "size": self.size,
-            "width": self.width,
-            "height": self.height,
-            "bytes": self.bytes,
-            "format": self.format,
-            "tags": self.tags,
-            "reused": self.reused,
-        }
 
 
 def spec_digest(spec: SizeSpec) -> str:
@@ -62,9 +35,9 @@ def spec_digest(spec: SizeSpec) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def candidate_extensions(spec: SizeSpec) -> list[str]:
-    """Where a thumbnail of this spec may already be: 'auto' resolves to JPEG or WebP."""
-    return ["jpg", "webp"] if spec.format == "auto" else [EXTENSIONS[spec.format]]
+def is_current(metadata: Mapping[str, str], source_etag: str, digests: Collection[str]) -> bool:
+    """A stored thumbnail may be served as it is: made from these source bytes with one of these specs."""
+    return metadata.get("source-etag") == source_etag and metadata.get("spec") in digests
 
 
 def thumbnail_tags(spec: SizeSpec, source_etag: str, made_by: str) -> dict[str, str]:
@@ -84,23 +57,21 @@ def check_key_room(source_key: str) -> None:
     every render group of a source reaches the same verdict before anything is written.
     """
     stem = len(key_stem(source_key).encode())
-    if stem + MAX_SUFFIX_BYTES > MAX_KEY_BYTES:
+    if stem + formats.MAX_SUFFIX_BYTES > formats.MAX_KEY_BYTES:
         raise ImageRejected(
             "key-too-long",
             f"the key without its extension is {stem} bytes; thumbnail keys add up to "
-            f"{MAX_SUFFIX_BYTES} and S3 keys are at most {MAX_KEY_BYTES} bytes",
+            f"{formats.MAX_SUFFIX_BYTES} and S3 keys are at most {formats.MAX_KEY_BYTES} bytes",
         )
 
 
 def _reusable(
-    source: storage.ObjectInfo, spec: SizeSpec, key: str, info: storage.ObjectInfo | None
+    source: storage.Pinned, spec: SizeSpec, key: str, info: storage.ObjectInfo | None
 ) -> Thumbnail | None:
     """The object stored at ``key``, if it was made from these exact bytes with this spec."""
-    if info is None:
+    if info is None or not is_current(info.metadata, source.etag, {spec_digest(spec)}):
         return None
     meta = info.metadata
-    if meta.get("source-etag") != source.etag or meta.get("spec") != spec_digest(spec):
-        return None
     return Thumbnail(
         key=key,
         size=spec.label,
@@ -115,7 +86,7 @@ def _reusable(
 
 def find_existing(
     settings: Settings,
-    source: storage.ObjectInfo,
+    source: storage.Pinned,
     spec: SizeSpec,
     seen: dict[str, str | None],
 ) -> Thumbnail | None:
@@ -123,8 +94,8 @@ def find_existing(
 
     ``seen`` collects the ETag (None: absent) of every key looked at, for conditional writes.
     """
-    for ext in candidate_extensions(spec):
-        key = thumbnail_key(source.key, spec.width, spec.height, ext)
+    for fmt in formats.candidates(spec.format):
+        key = thumbnail_key(source.key, spec.width, spec.height, fmt.extension)
         info = storage.head(settings.thumbnail_bucket, key)
         seen[key] = info.etag if info is not None else None
         found = _reusable(source, spec, key, info)
@@ -135,7 +106,7 @@ def find_existing(
 
 def make(
     settings: Settings,
-    source: storage.ObjectInfo,
+    source: storage.Pinned,
     specs: Sequence[SizeSpec],
     *,
     made_by: str = "workflow",
@@ -149,9 +120,11 @@ def make(
     Nor can a newer upload's thumbnails be overwritten by this work: after rendering, the
     source must still have the validated ETag (else SourceChanged), and each thumbnail is
     written only if its key still holds what was seen before rendering (S3 conditional
-    writes). A write lost to a duplicate execution of the same bytes reuses the winner's
-    thumbnail, so each is written once. ``reuse`` (the workflow) first looks for thumbnails
-    already made from these bytes; the on-demand resizer, called on a miss, does not.
+    writes), and only by the source that owns the stem's names (``ownership``: a second source
+    with the same name but another extension is refused as ``name-collision``). A write lost to
+    a duplicate execution of the same bytes reuses the winner's thumbnail, so each is written
+    once. ``reuse`` (the workflow) first looks for thumbnails already made from these bytes;
+    the on-demand resizer, called on a miss, does not.
     """
     check_key_room(source.key)
     done: dict[int, Thumbnail] = {}
@@ -167,10 +140,10 @@ def make(
     todo = [(i, s) for i, s in enumerate(specs) if i not in done]
     if todo:
         data = storage.read(source)
-        renditions = imaging.render(
-            data, [s for _, s in todo], max_pixels=settings.max_source_pixels
-        )
+        renditions = imaging.render(data, [s for _, s in todo], max_pixels=settings.max_source_pixels)
         storage.confirm(source)
+        # Only the source that owns the stem writes its thumbnail names (name-collision otherwise).
+        ownership.claim(settings, source.key)
         for (i, spec), out in zip(todo, renditions, strict=True):
             done[i] = _store(settings, source, spec, out, made_by, seen)
     return [done[i] for i in range(len(specs))]
@@ -178,7 +151,7 @@ def make(
 
 def _store(
     settings: Settings,
-    source: storage.ObjectInfo,
+    source: storage.Pinned,
     spec: SizeSpec,
     out: imaging.Rendition,
     made_by: str,
@@ -198,6 +171,7 @@ def _store(
                 cache_control=settings.cache_control,
                 tags=tags,
                 metadata={
+                    "source-key": ownership.encoded(source.key),
                     "source-etag": source.etag,
                     "spec": spec_digest(spec),
                     "width": str(out.width),

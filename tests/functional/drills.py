@@ -2,28 +2,30 @@
 
 ``Window`` counts the AWS requests and Lambda invocations made from a point on
 (tests in a module run one after another, so a window is one test's work).
-``gate`` runs a function of the test's choosing just before a Lambda handler
-(a barrier, a deletion, an overwrite), which is how a test puts an event at an
-exact point of an execution without sleeping. ``thumbnails_under`` returns
+``gate`` runs a function of the test's choosing in the test's process just before
+a Lambda function is invoked (a barrier, a deletion, an overwrite), which is how a
+test puts an event at an exact point of an execution without sleeping; the
+handlers themselves run in their workers, untouched. ``thumbnails_under`` returns
 what the thumbnail bucket holds for a source, each body fully decoded.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
 
-from thumbflow.localcloud import LocalCloud
-from thumbflow.runtime import Invocation
-from thumbflow.traffic import CLIENT, Request, calling_as
+from thumbflow.local.cloud import LocalCloud
+from thumbflow.local.lambdas import Invocation
+from thumbflow.local.wire import Request
 
 SIZES = ("128x128", "256x256", "512x512", "1024x1024")
+_THUMBNAIL_TAIL = re.compile(r"[0-9]+x[0-9]+\.(jpg|png|webp)")  # the naming rule's <W>x<H>.<ext>
 
 
 @dataclass
@@ -35,44 +37,25 @@ class Window:
     first_invocation: int
 
     def requests(self, caller: str | None = None) -> list[Request]:
-        return [r for r in self.cloud.traffic.snapshot()[self.first_request:]
+        return [r for r in self.cloud.wire.snapshot()[self.first_request:]
                 if caller in (None, r.caller)]
 
     def counts(self, caller: str | None = None) -> Counter[tuple[str, str]]:
         return Counter((r.service, r.operation) for r in self.requests(caller))
 
     def invocations(self, function: str | None = None) -> list[Invocation]:
-        return [i for i in self.cloud.runtime.invocations[self.first_invocation:]
+        return [i for i in self.cloud.lambdas.invocations[self.first_invocation:]
                 if function in (None, i.function)]
 
 
 def window(cloud: LocalCloud) -> Window:
-    return Window(cloud, len(cloud.traffic.snapshot()), len(cloud.runtime.invocations))
+    return Window(cloud, len(cloud.wire.snapshot()), len(cloud.lambdas.invocations))
 
 
-@contextmanager
-def gate(cloud: LocalCloud, function: str,
-         before: Callable[[dict[str, Any]], None]) -> Iterator[None]:
-    """Call ``before(event)`` ahead of every invocation of ``function``'s real handler."""
-    fn = cloud.deployed.functions[function]
-    real = fn.load()
-
-    def gated(event: dict[str, Any], context: Any) -> Any:
-        before(event)
-        return real(event, context)
-
-    fn._callable = gated
-    try:
-        yield
-    finally:
-        fn._callable = real
-
-
-@contextmanager
-def as_client() -> Iterator[None]:
-    """Requests a test makes from inside a handler's thread are the client's, not the handler's."""
-    with calling_as(CLIENT):
-        yield
+def gate(cloud: LocalCloud, function: str, before: Callable[[dict[str, Any]], None]) -> Any:
+    """``with gate(cloud, fn, before):`` ``before(event)`` runs here ahead of every invocation
+    of ``fn`` (its worker gets the invocation once ``before`` returns)."""
+    return cloud.before_invoke(function, before)
 
 
 def decode_fully(body: bytes) -> Image.Image:
@@ -88,8 +71,8 @@ def thumbnails_under(cloud: LocalCloud, stem: str) -> dict[str, tuple[bytes, dic
     bucket = cloud.deployed.thumbnail_bucket
     found: dict[str, tuple[bytes, dict[str, str]]] = {}
     for key in cloud.objects(bucket):
-        if not key.startswith(stem + "_") or key[len(stem) + 1:].count("_"):
-            continue
+        if not key.startswith(stem + "_") or not _THUMBNAIL_TAIL.fullmatch(key[len(stem) + 1:]):
+            continue  # another stem's thumbnail, or not a thumbnail (a name claim)
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
         decode_fully(body)

@@ -22,8 +22,8 @@ import pytest
 from PIL import Image
 
 from tests import images
-from thumbflow.localcloud import LocalCloud
-from thumbflow.serve import ThumbnailServer, serving
+from thumbflow.local.cloud import LocalCloud
+from thumbflow.serve import ThumbnailServer, deployed_allowlist, serving
 
 from .conftest import ROOT, output, run_upload
 
@@ -80,9 +80,7 @@ def server(cloud: LocalCloud) -> Iterator[ThumbnailServer]:
 def test_gallery_loads_every_size_once_then_from_storage(
     server: ThumbnailServer, cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    from thumbnailer import ondemand_core
-
-    allowed = ondemand_core.load_allowlist()
+    allowed = deployed_allowlist(cloud)
     on_demand_only = [b for b in allowed.extra if allowed.spec_for(*b, "jpeg").name == ""]
     first = report(browse(server.url, tmp_path / "p1", "--dump-dom"))
     assert len(first) == 2 * len(allowed.labels())

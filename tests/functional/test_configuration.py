@@ -9,7 +9,7 @@ from pathlib import Path
 from tests import images
 from tests.functional.conftest import TIME_SCALE, output, run_upload
 from tests.functional.test_failures import definition_with
-from thumbflow.localcloud import LocalCloud
+from thumbflow.local.cloud import LocalCloud
 
 
 def test_adding_a_size_in_configure_makes_that_size(tmp_path: Path) -> None:
@@ -23,6 +23,18 @@ def test_adding_a_size_in_configure_makes_that_size(tmp_path: Path) -> None:
         assert (banner["width"], banner["height"], banner["format"]) == (300, 100, "webp")
         assert banner["key"] == "sizes/photo_300x100.webp"
         assert len(output(desc)["thumbnails"]) == 5
+
+
+def test_bad_size_in_configure_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    huge = {"name": "huge", "width": 9000, "height": 10}
+    with LocalCloud(definition_path=definition_with(tmp_path, add_size=huge),
+                    time_scale=TIME_SCALE) as cloud:
+        arn, desc = run_upload(cloud, "sizes/any.jpg", images.jpeg(64, 48))
+        assert desc["status"] == "FAILED" and desc["error"] == "ConfigError", desc
+        assert "'huge'" in desc["cause"] and "9000x10" in desc["cause"]
+        (alert,) = [a.body for a in cloud.alerts() if a.body.get("execution") == arn]
+        assert alert["error"] == "ConfigError" and "Configure" in alert["howToRerun"]
+        assert cloud.objects(cloud.deployed.thumbnail_bucket) == []
 
 
 def test_flagged_image_gets_tags_alert_and_no_thumbnails() -> None:
@@ -54,10 +66,12 @@ def test_flagged_image_gets_tags_alert_and_no_thumbnails() -> None:
         _, mild = run_upload(cloud, "moderation/mild.jpg", body)
         assert mild["status"] == "SUCCEEDED"
         assert len(output(mild)["thumbnails"]) == 4
-        # Rekognition cannot read WebP: rendered, and the skip is recorded in the history.
+        # Rekognition cannot read WebP: rendered, and the manifest says moderation was not possible.
         webp = images.photo(300, 200)
         buf = io.BytesIO()
         webp.save(buf, "WEBP")
         arn_w, desc_w = run_upload(cloud, "moderation/pic.webp", buf.getvalue())
         assert desc_w["status"] == "SUCCEEDED"
-        assert "ModerationNotPossible" in json.dumps(cloud.history(arn_w), default=str)
+        moderation = output(desc_w)["moderation"]
+        assert moderation["mode"] == "not-possible" and "webp" in moderation["reason"]
+        assert "DetectModerationLabels" not in json.dumps(cloud.history(arn_w), default=str)

@@ -28,8 +28,8 @@ from PIL import Image
 from tests.corpus import CASES, MAX_SOURCE_BYTES, SECRETS, Case, quadrants, save
 from tests.functional.conftest import TIME_SCALE, output
 from tests.reliability import record
-from thumbflow.localcloud import LocalCloud
-from thumbflow.runtime import Fault
+from thumbflow.local.cloud import LocalCloud
+from thumbflow.local.lambdas import Fault
 
 NAMED_ERRORS = {"ImageRejected", "ImageFlagged", "ThumbnailsFailed"}
 # What a handler may raise: the definition's named errors (SourceChanged, TransientError are
@@ -38,14 +38,49 @@ HANDLER_ERRORS = {None, "ImageRejected"}
 SOURCE_METADATA = {"uploaded-by": "corpus", "note": "must-stay"}
 SOURCE_TAG = ("origin", "corpus")
 TRACEBACK = re.compile(r"Traceback|stackTrace|File \"|\.py\b|line \d+, in ")
+OBJECT_REPR = re.compile(r"<[^<>]* at 0x[0-9a-f]+>")
 COLOUR_TOLERANCE = 45
 
 
+class Clouds:
+    """One local cloud at a time (local mode runs one per process), started when first asked for.
+
+    "corpus" has a small MaxSourceBytes, so 'over the byte cap' costs 1 MiB rather than 50;
+    "default" has the template's own limits (50 MiB, 100 MP), for bombs and giants at full
+    size. The cases come grouped, so the module switches once or twice.
+    """
+
+    def __init__(self) -> None:
+        self.kind = ""
+        self.cloud: LocalCloud | None = None
+
+    def get(self, kind: str) -> LocalCloud:
+        if kind != self.kind or self.cloud is None:
+            self.close()
+            parameters = {"MaxSourceBytes": str(MAX_SOURCE_BYTES)} if kind == "corpus" else {}
+            self.cloud = LocalCloud(time_scale=TIME_SCALE, parameters=parameters)
+            self.cloud.start()
+            self.kind = kind
+        return self.cloud
+
+    def close(self) -> None:
+        if self.cloud is not None:
+            self.cloud.stop()
+            self.cloud = None
+
+
 @pytest.fixture(scope="module")
-def corpus_cloud() -> Iterator[LocalCloud]:
-    """A small MaxSourceBytes, so 'over the byte cap' costs 1 MiB rather than 50."""
-    with LocalCloud(time_scale=TIME_SCALE, parameters={"MaxSourceBytes": str(MAX_SOURCE_BYTES)}) as cloud:
-        yield cloud
+def clouds() -> Iterator[Clouds]:
+    held = Clouds()
+    try:
+        yield held
+    finally:
+        held.close()
+
+
+@pytest.fixture
+def corpus_cloud(clouds: Clouds) -> LocalCloud:
+    return clouds.get("corpus")
 
 
 # --------------------------------------------------------------------------------------
@@ -163,7 +198,7 @@ def assert_source_unchanged(cloud: LocalCloud, case: Case, body: bytes, head: di
 def assert_only_named_errors(cloud: LocalCloud, arn: str, since: int) -> None:
     """No handler raised anything unnamed; no history event carries another error; the
     execution's own cause has no traceback."""
-    invocations = cloud.runtime.invocations[since:]
+    invocations = cloud.lambdas.invocations[since:]
     assert invocations, "no handler ran"
     assert {i.error for i in invocations} <= HANDLER_ERRORS, [i.error for i in invocations]
     for event in cloud.history(arn):
@@ -186,7 +221,7 @@ def check_rejected(cloud: LocalCloud, case: Case, arn: str, desc: dict[str, Any]
     cause = desc["cause"]
     assert cause == case.reject or cause.startswith(f"{case.reject}: "), cause
     assert case.detail in cause, (case.detail, cause)
-    assert not TRACEBACK.search(cause), cause
+    assert not TRACEBACK.search(cause) and not OBJECT_REPR.search(cause), cause
     assert len(alerts) == 1, f"expected one alert, got {len(alerts)}"
     alert = alerts[0]
     assert alert.body["error"] == "ImageRejected"
@@ -249,6 +284,8 @@ def expected_text(cloud: LocalCloud, case: Case) -> str:
         return f"ImageRejected: {case.reject}" + (f" ({case.detail})" if case.detail else "")
     dims = [expected_dimensions(case.size, s) for s in configured_sizes(cloud)]
     extra = f", {case.note}" if case.note else ""
+    if case.fits_resize:
+        extra += ", Resize under its MemorySize"
     return f"{len(dims)} {case.fmt} thumbnails {' '.join(f'{w}x{h}' for w, h in dims)}, no metadata{extra}"
 
 
@@ -263,10 +300,10 @@ def every_frame_seconds(body: bytes) -> float:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_corpus_case(corpus_cloud: LocalCloud, case: Case) -> None:
-    cloud = corpus_cloud
+def test_corpus_case(clouds: Clouds, case: Case) -> None:
+    cloud = clouds.get(case.cloud)
     body = case.build()
-    since_invocations = len(cloud.runtime.invocations)
+    since_invocations = len(cloud.lambdas.invocations)
     since_alerts = len(cloud.alerts())
 
     arn, head = upload(cloud, case.key, body)
@@ -281,10 +318,21 @@ def test_corpus_case(corpus_cloud: LocalCloud, case: Case) -> None:
     assert_source_unchanged(cloud, case, body, head)
     if case.many_frames:
         render = [
-            i.seconds for i in cloud.runtime.invocations[since_invocations:] if i.function == "ResizeFunction"
+            i.seconds for i in cloud.lambdas.invocations[since_invocations:] if i.function == "ResizeFunction"
         ]
         assert len(render) == 1
         assert render[0] < every_frame_seconds(body) / 3, render
+    if case.fits_resize:
+        (resize,) = [
+            i for i in cloud.lambdas.invocations[since_invocations:] if i.function == "ResizeFunction"
+        ]
+        assert resize.error is None and 0 < resize.peak_rss_mb < resize.memory_mb, resize
+        observed += ", Resize under its MemorySize"
+    if case.cloud == "default":
+        validate = [
+            i for i in cloud.lambdas.invocations[since_invocations:] if i.function == "ValidateFunction"
+        ]
+        assert validate and all(i.peak_rss_mb < i.memory_mb and i.error is None for i in validate), validate
     record("Input corpus", case.name, expected_text(cloud, case), observed)
 
 

@@ -13,8 +13,8 @@ import pytest
 from tests import images
 from tests.functional.conftest import TIME_SCALE, output, run_upload
 from thumbflow import cost
-from thumbflow.localcloud import LocalCloud
-from thumbflow.runtime import Invocation
+from thumbflow.local.cloud import LocalCloud
+from thumbflow.local.lambdas import Invocation
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,9 @@ def test_cost_counts_what_the_run_did(measured: dict[str, Any]) -> None:
     assert usage["images"] == 2 and usage["executions"] == 2
     # Validate twice, Resize once (the four default sizes are one render group).
     assert usage["lambda_requests"] == 3
-    # Four thumbnails written, each one PUT with its tags; nothing else of PUT class.
-    assert usage["s3_tier1"] == 4
+    # Four thumbnails written, each one PUT with its tags, and the claim of the stem's names.
+    assert usage["s3_tier1"] == 4 + 1
+    assert usage["custom_events"] == 2  # Thumbnails Ready and Image Rejected
     assert usage["s3_tier2"] >= 3  # Validate's HEAD+GET, Resize's GET at least
     assert usage["sns_publishes"] == 1  # the text file's rejection alert, and nothing else
     assert usage["emails"] == 0  # AlertEmail is empty by default: nobody to mail

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -21,7 +22,6 @@ from tests import images
 from tests.functional.conftest import output, run_upload
 from tests.functional.drills import (
     Window,
-    as_client,
     by_size,
     decode_fully,
     expected_keys,
@@ -30,9 +30,8 @@ from tests.functional.drills import (
     window,
 )
 from tests.reliability import record
-from thumbflow.localcloud import LocalCloud
-
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+from thumbflow.local.cloud import LocalCloud
+from thumbflow.local.wire import Request
 
 # A thumbnail key adds at most len("_4096x4096.webp") = 15 bytes to the source's stem
 # (sizes are at most 4096 a side); S3 keys are at most 1024 bytes of UTF-8.
@@ -128,47 +127,43 @@ def test_same_event_again_later_reuses_everything(cloud: LocalCloud, key: str) -
 
 # -- stale events ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("moment", ["after-read", "before-first-put", "between-puts"])
-def test_overwrite_while_rendering_never_publishes_old_bytes(
-    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch, moment: str
-) -> None:
+def test_overwrite_while_rendering_never_publishes_old_bytes(cloud: LocalCloud, moment: str) -> None:
     """The object is overwritten while the older execution renders; the newer one runs to the end
-    before the older continues. The older must end superseded and leave the newer's thumbnails."""
-    from thumbnailer import imaging, storage
+    before the older continues. The older must end superseded and leave the newer's thumbnails.
 
+    The moments are points on the wire of the older execution's Resize: just after its read of
+    the source was answered, just before its first thumbnail PutObject, between its first two."""
     key, stem = f"race/{moment}.jpg", f"race/{moment}"
     old, new = images.jpeg(300, 200), images.jpeg(320, 240)
     newer: list[str] = []
+    puts_before_overwrite: list[str] = []
 
-    def overwrite() -> None:
+    def overwrite(request: Request) -> None:
         if newer:
-            return
-        with as_client():
-            arn, _ = start_upload(cloud, key, new)
-            newer.append(arn)
-            cloud.wait(arn)
+            return  # the newer execution's own requests pass the same hooks
+        if request.operation == "PutObject":
+            puts_before_overwrite.append(request.key)
+            if len(puts_before_overwrite) < (2 if moment == "between-puts" else 1):
+                return
+        arn, _ = start_upload(cloud, key, new)
+        newer.append(arn)
+        cloud.wait(arn)
 
-    real_render, real_put = imaging.render, storage.put
-    old_puts: list[str] = []
+    def source_read(r: Request) -> bool:
+        return r.bucket == cloud.deployed.source_bucket and r.key == key
 
-    def render(data: bytes, specs: Any, **kwargs: Any) -> Any:
-        out = real_render(data, specs, **kwargs)
-        if moment == "after-read" and data == old:
-            overwrite()
-        return out
+    def thumbnail_put(r: Request) -> bool:
+        return r.bucket == cloud.deployed.thumbnail_bucket and r.key.startswith(stem + "_")
 
-    def put(bucket: str, key_: str, body: bytes, **kwargs: Any) -> str:
-        if key_.startswith(stem + "_") and kwargs["tags"]["source-etag"] == etag_of(old):
-            old_puts.append(key_)
-            if (moment, len(old_puts)) in (("before-first-put", 1), ("between-puts", 2)):
-                overwrite()
-        return real_put(bucket, key_, body, **kwargs)
-
-    monkeypatch.setattr(imaging, "render", render)
-    monkeypatch.setattr(storage, "put", put)
-    older, _ = start_upload(cloud, key, old)
-    desc = cloud.wait(older)
-    monkeypatch.undo()
+    if moment == "after-read":
+        hook = cloud.after_request("s3", "GetObject", overwrite, caller="ResizeFunction", when=source_read)
+    else:
+        hook = cloud.before_request("s3", "PutObject", overwrite, caller="ResizeFunction", when=thumbnail_put)
+    with hook:
+        older, _ = start_upload(cloud, key, old)
+        desc = cloud.wait(older)
     assert newer, "the overwrite did not happen"
+    assert len(puts_before_overwrite) == {"after-read": 0, "before-first-put": 1, "between-puts": 2}[moment]
     newer_desc = cloud.describe(newer[0])
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     assert output(desc)["outcome"] == "superseded"
@@ -194,25 +189,37 @@ def deleted_just_before(cloud: LocalCloud, function: str, key: str) -> tuple[str
     s3 = cloud.client("s3")
 
     def delete(event: dict[str, Any]) -> None:
-        with as_client():
-            s3.delete_object(Bucket=cloud.deployed.source_bucket, Key=key)
+        s3.delete_object(Bucket=cloud.deployed.source_bucket, Key=key)
 
     w = window(cloud)
     with gate(cloud, function, delete):
         arn, _ = start_upload(cloud, key, images.jpeg(300, 200))
-        return arn, cloud.wait(arn), w
+        desc = cloud.wait(arn)
+    cloud.wait_all()  # the delete also started PurgeWorkflow; let it end before counting
+    return arn, desc, w
+
+
+UPLOAD_FUNCTIONS = ("ValidateFunction", "ResizeFunction")  # what ThumbnailWorkflow invokes
+
+
+def tasks_scheduled(cloud: LocalCloud, arn: str) -> Counter[tuple[str, str]]:
+    """(resourceType, resource) of every task the execution scheduled: its own integrations."""
+    details = [e["taskScheduledEventDetails"] for e in cloud.history(arn) if e["type"] == "TaskScheduled"]
+    return Counter((d["resourceType"], d["resource"]) for d in details)
 
 
 def test_object_deleted_before_validation_is_rejected_once(cloud: LocalCloud) -> None:
     key = "deleted/before-validate.jpg"
-    _, desc, w = deleted_just_before(cloud, "ValidateFunction", key)
+    arn, desc, w = deleted_just_before(cloud, "ValidateFunction", key)
     assert desc["status"] == "FAILED" and desc["error"] == "ImageRejected"
     assert desc["cause"].startswith("missing:"), desc["cause"]
     # No retry storm: one Validate call, no Resize, one HEAD, nothing read.
-    assert [i.error for i in w.invocations()] == ["ImageRejected"]
+    upload = [i.error for i in w.invocations() if i.function in UPLOAD_FUNCTIONS]
+    assert upload == [None]  # a verdict, not an error
     validate = w.counts("ValidateFunction")
     assert validate == {("s3", "HeadObject"): 1}, validate
-    assert w.counts("StepFunctions") == {("lambda", "Invoke"): 1, ("sns", "Publish"): 1}
+    assert tasks_scheduled(cloud, arn) == {("lambda", "invoke"): 1, ("sns", "publish"): 1,
+                                           ("events", "putEvents"): 1}
     alerts = alerts_for(cloud, key)
     assert len(alerts) == 1 and alerts[0]["error"] == "ImageRejected"
     assert alerts[0]["cause"].startswith("missing:")
@@ -220,7 +227,7 @@ def test_object_deleted_before_validation_is_rejected_once(cloud: LocalCloud) ->
     record("Events", "object deleted before validation",
            "FAILED ImageRejected (missing), one alert, 1 Validate call, 1 HeadObject, no retry",
            f"{desc['status']} {desc['error']} ({desc['cause'].split(':')[0]}), "
-           f"{len(alerts)} alert, {len(w.invocations())} invocation, "
+           f"{len(alerts)} alert, {len(upload)} invocation, "
            f"{validate[('s3', 'HeadObject')]} HeadObject")
 
 
@@ -229,8 +236,8 @@ def test_object_deleted_while_rendering_is_superseded_once(cloud: LocalCloud) ->
     arn, desc, w = deleted_just_before(cloud, "ResizeFunction", key)
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     assert output(desc)["outcome"] == "superseded" and output(desc)["thumbnails"] == []
-    assert [(i.function, i.error) for i in w.invocations()] == [
-        ("ValidateFunction", None), ("ResizeFunction", "SourceChanged")]
+    assert [(i.function, i.error) for i in w.invocations() if i.function in UPLOAD_FUNCTIONS] == [
+        ("ValidateFunction", None), ("ResizeFunction", None)]  # "superseded" is an outcome
     resize = w.counts("ResizeFunction")
     assert resize[("s3", "GetObject")] == 1 and resize[("s3", "PutObject")] == 0, resize
     assert "WaitStateEntered" not in {e["type"] for e in cloud.history(arn)}
@@ -251,7 +258,9 @@ def test_key_that_looks_like_a_thumbnail_is_a_source(cloud: LocalCloud) -> None:
     assert output(d2)["source"]["key"] == "looks/a_128x128.jpg"
     s3 = cloud.client("s3")
     keys = {k for k in cloud.objects(cloud.deployed.thumbnail_bucket) if k.startswith("looks/")}
-    assert keys == expected_keys("looks/a") | expected_keys("looks/a_128x128")
+    # Each source claimed the names of its own stem: two claims, two sets of thumbnails.
+    assert keys == expected_keys("looks/a") | expected_keys("looks/a_128x128") | {
+        "looks/a.owner.json", "looks/a_128x128.owner.json"}
     own = thumbnails_under(cloud, "looks/a_128x128")
     assert {tags["source-etag"] for _, tags in own.values()} == {etag_of(lookalike)}
     assert {tags["source-etag"] for _, tags in thumbnails_under(cloud, "looks/a").values()} == {
@@ -329,7 +338,7 @@ def test_encoded_key_finds_the_object_the_event_names(cloud: LocalCloud) -> None
     cloud.wait(arn)
     encoded = json.loads(json.dumps(event))
     encoded["detail"]["object"]["key"] = "enc/a+b.jpg"  # as an S3 notification spells it
-    encoded["detail"]["object"]["eTag"] = etag_of(spaced)
+    encoded["detail"]["object"]["etag"] = etag_of(spaced)
     desc = cloud.wait(cloud.execute(encoded))
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     manifest = output(desc)
@@ -341,14 +350,11 @@ def test_encoded_key_finds_the_object_the_event_names(cloud: LocalCloud) -> None
            f"{desc['status']}; source {manifest['source']['key']!r}")
 
 
-def test_on_demand_render_of_old_bytes_never_replaces_newer_thumbnails(
-    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_on_demand_render_of_old_bytes_never_replaces_newer_thumbnails(cloud: LocalCloud) -> None:
     """The resizer renders a missing size from the old bytes while the source is overwritten and
     the newer upload's workflow stores that size: the resizer answers 503 try-again and the
-    stored thumbnail stays the newer one."""
-    from thumbnailer import imaging
-
+    stored thumbnail stays the newer one. The overwrite happens just after the resizer's read of
+    the source was answered, before it renders or writes anything."""
     from thumbflow.serve import RESIZER, function_url_event
 
     key, stem = "odrace/p.jpg", "odrace/p"
@@ -358,21 +364,17 @@ def test_on_demand_render_of_old_bytes_never_replaces_newer_thumbnails(
     s3 = cloud.client("s3")
     s3.delete_object(Bucket=cloud.deployed.thumbnail_bucket, Key=f"{stem}_256x256.jpg")  # a miss
     newer: list[str] = []
-    real_render = imaging.render
 
-    def render(data: bytes, specs: Any, **kwargs: Any) -> Any:
-        out = real_render(data, specs, **kwargs)
-        if data == old and not newer:
-            with as_client():
-                later, _ = start_upload(cloud, key, new)
-                newer.append(later)
-                cloud.wait(later)
-        return out
+    def overwrite(request: Request) -> None:
+        if not newer:
+            later, _ = start_upload(cloud, key, new)
+            newer.append(later)
+            cloud.wait(later)
 
-    monkeypatch.setattr(imaging, "render", render)
     event = function_url_event(f"/{stem}_256x256.jpg", "GET", {}, "local")
-    body, error = cloud.runtime.invoke(cloud.deployed.functions[RESIZER], json.dumps(event))
-    monkeypatch.undo()
+    with cloud.after_request("s3", "GetObject", overwrite, caller=RESIZER,
+                             when=lambda r: r.bucket == cloud.deployed.source_bucket and r.key == key):
+        body, error = cloud.invoke(RESIZER, event)
     response = json.loads(body)
     assert error is None and response["statusCode"] == 503, response
     assert newer and cloud.describe(newer[0])["status"] == "SUCCEEDED"

@@ -12,8 +12,8 @@ from thumbnailer.errors import TransientError
 
 from tests import images
 from tests.functional.conftest import ROOT, TIME_SCALE, output, run_upload
-from thumbflow.localcloud import LocalCloud
-from thumbflow.runtime import Fault
+from thumbflow.local.cloud import LocalCloud
+from thumbflow.local.lambdas import Fault
 
 
 def has_size(width: int) -> Any:
@@ -21,7 +21,7 @@ def has_size(width: int) -> Any:
 
 
 def resize_calls(cloud: LocalCloud, since: int) -> list[str | None]:
-    return [i.error for i in cloud.runtime.invocations[since:] if i.function == "ResizeFunction"]
+    return [i.error for i in cloud.lambdas.invocations[since:] if i.function == "ResizeFunction"]
 
 
 def definition_with(tmp_path: Path, **config: Any) -> Path:
@@ -51,7 +51,7 @@ def test_transient_fault_is_retried_and_succeeds(per_size_cloud: LocalCloud) -> 
     fault = Fault("ResizeFunction", TransientError("S3 SlowDown (injected)"), when=has_size(256),
                   times=2)
     throttle = Fault("ResizeFunction", "throttle", when=has_size(512), times=1)
-    since = len(cloud.runtime.invocations)
+    since = len(cloud.lambdas.invocations)
     with cloud.injecting(fault, throttle):
         _, desc = run_upload(cloud, "faults/transient.jpg", images.jpeg(800, 600))
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
@@ -64,7 +64,7 @@ def test_transient_fault_is_retried_and_succeeds(per_size_cloud: LocalCloud) -> 
 def test_persistent_fault_goes_through_retry_branch_then_alerts(per_size_cloud: LocalCloud) -> None:
     cloud = per_size_cloud
     key = "faults/persistent.jpg"
-    since = len(cloud.runtime.invocations)
+    since = len(cloud.lambdas.invocations)
     with cloud.injecting(Fault("ResizeFunction", TransientError("disk on fire (injected)"),
                                when=has_size(256))):
         arn, desc = run_upload(cloud, key, images.jpeg(800, 600))
@@ -77,7 +77,10 @@ def test_persistent_fault_goes_through_retry_branch_then_alerts(per_size_cloud: 
     assert "WaitStateEntered" in events
     alerts = [a.body for a in cloud.alerts() if a.body.get("execution") == arn]
     assert len(alerts) == 1 and alerts[0]["error"] == "ThumbnailsFailed"
-    assert "redrive" in alerts[0]["howToRerun"]
+    # The execution ends in a Fail state after alerting: redrive would only re-enter it, so the
+    # alert points at re-running the input, which renders only what is missing.
+    assert "redrive" not in alerts[0]["howToRerun"]
+    assert "--cli-input-json file://rerun.json" in alerts[0]["howToRerun"]
     # The other sizes were made; re-running the same input once the fault is gone
     # renders only the missing size.
     made = {k for k in cloud.objects(cloud.deployed.thumbnail_bucket) if k.startswith("faults/persistent_")}

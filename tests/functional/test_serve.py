@@ -17,7 +17,7 @@ from PIL import Image
 
 from tests import images
 from tests.reliability import record
-from thumbflow.localcloud import LocalCloud
+from thumbflow.local.cloud import LocalCloud
 from thumbflow.serve import ThumbnailServer, serving
 
 from .conftest import output, run_upload

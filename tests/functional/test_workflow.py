@@ -11,7 +11,7 @@ from PIL import Image
 
 from tests import images
 from tests.functional.conftest import output, run_upload
-from thumbflow.localcloud import LocalCloud
+from thumbflow.local.cloud import LocalCloud
 
 SIZES = {(128, 128, "cover"), (256, 256, "inside"), (512, 512, "inside"), (1024, 1024, "inside")}
 
@@ -190,4 +190,4 @@ def test_stale_event_is_superseded(cloud: LocalCloud) -> None:
     assert desc["status"] == "SUCCEEDED"
     assert output(desc)["outcome"] == "superseded"
     _, tags, _ = fetch(cloud, "stale/photo_512x512.jpg")
-    assert tags["source-etag"] != old_event["detail"]["object"]["eTag"]
+    assert tags["source-etag"] != old_event["detail"]["object"]["etag"]

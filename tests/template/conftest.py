@@ -18,6 +18,8 @@ from cfnlint.decode import cfn_yaml
 from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
 from samtranslator.translator.transform import transform
 
+from tests.template.grants import Grant, explicit_names, grants, role_logical_id, role_owners
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 # The translator only accepts S3 locations; the object never has to exist.
@@ -69,13 +71,43 @@ def translated(sam_template: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(output))
 
 
+def definition_files(template: dict[str, Any], root: Path = ROOT) -> dict[str, Path]:
+    """State machine logical id -> the definition file its DefinitionUri names."""
+    return {
+        lid: root / r["Properties"]["DefinitionUri"]
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::Serverless::StateMachine" and "DefinitionUri" in r["Properties"]
+    }
+
+
+@pytest.fixture(scope="session")
+def definitions(sam_template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """State machine logical id -> its definition as written (substitutions not applied)."""
+    return {lid: json.loads(path.read_text(encoding="utf-8"))
+            for lid, path in definition_files(sam_template).items()}
+
+
 @pytest.fixture(scope="session")
 def definition_path(sam_template: dict[str, Any]) -> Path:
-    """The state machine definition file the template points at."""
-    return ROOT / sam_template["Resources"]["ThumbnailWorkflow"]["Properties"]["DefinitionUri"]
+    """The thumbnail workflow's definition file."""
+    return definition_files(sam_template)["ThumbnailWorkflow"]
 
 
 @pytest.fixture(scope="session")
 def definition_text(definition_path: Path) -> str:
-    """The definition file's raw text, before any substitution."""
+    """The thumbnail workflow definition's raw text, before any substitution."""
     return definition_path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def roles(translated: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Owner (function, state machine or rule) -> the translated IAM role it runs as."""
+    return {owner: translated["Resources"][role_logical_id(translated, owner)]
+            for owner in role_owners(translated)}
+
+
+@pytest.fixture(scope="session")
+def all_grants(translated: dict[str, Any], roles: dict[str, dict[str, Any]]) -> dict[str, set[Grant]]:
+    """Owner -> its flattened grants."""
+    names = explicit_names(translated)
+    return {owner: grants(role, names) for owner, role in roles.items()}

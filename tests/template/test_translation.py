@@ -15,10 +15,17 @@ from typing import Any
 import pytest
 from thumbnailer.spec import parse_sizes
 
+from tests.template.asl import states_of
+
 ROOT = Path(__file__).resolve().parents[2]
-# The workflow invokes these; the on-demand resizer is reached by its function URL instead.
-WORKFLOW_FUNCTIONS = ("ValidateFunction", "ResizeFunction", "FlagFunction")
+# The workflows invoke these; the on-demand resizer is reached by its function URL instead.
+WORKFLOW_FUNCTIONS = ("ValidateFunction", "ResizeFunction", "FlagFunction", "PurgeFunction",
+                      "BackfillFunction")
 FUNCTIONS = (*WORKFLOW_FUNCTIONS, "OnDemandFunction")
+STATE_MACHINES = ("ThumbnailWorkflow", "PurgeWorkflow", "BackfillWorkflow")
+# The rule SAM generates for each state machine's EventBridgeRule event, and what it matches.
+RULES = {"ThumbnailWorkflow": ("ThumbnailWorkflowUpload", "Upload", "Object Created"),
+         "PurgeWorkflow": ("PurgeWorkflowDelete", "Delete", "Object Deleted")}
 POWERTOOLS_VARS = (
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_LOG_LEVEL",
@@ -33,16 +40,21 @@ def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str,
     return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
 
 
-def upload_rule(translated: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The one EventBridge rule whose target is the workflow."""
+def rule_for(translated: dict[str, Any], machine: str) -> tuple[str, dict[str, Any]]:
+    """The one EventBridge rule whose target is the state machine, and that target."""
     rules = [
         (name, target)
         for name, rule in resources_of_type(translated, "AWS::Events::Rule").items()
         for target in rule["Properties"]["Targets"]
-        if target["Arn"] == {"Ref": "ThumbnailWorkflow"}
+        if target["Arn"] == {"Ref": machine}
     ]
     assert len(rules) == 1, rules
     return rules[0]
+
+
+def upload_rule(translated: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The one EventBridge rule whose target is the thumbnail workflow."""
+    return rule_for(translated, "ThumbnailWorkflow")
 
 
 def test_translation_leaves_no_serverless_resources(translated: dict[str, Any]) -> None:
@@ -62,8 +74,16 @@ def test_translation_leaves_no_serverless_resources(translated: dict[str, Any]) 
         ("ValidateFunction", "AWS::Lambda::Function"),
         ("ResizeFunction", "AWS::Lambda::Function"),
         ("FlagFunction", "AWS::Lambda::Function"),
+        ("OnDemandFunction", "AWS::Lambda::Function"),
+        ("PurgeFunction", "AWS::Lambda::Function"),
+        ("BackfillFunction", "AWS::Lambda::Function"),
         ("ThumbnailWorkflow", "AWS::StepFunctions::StateMachine"),
+        ("PurgeWorkflow", "AWS::StepFunctions::StateMachine"),
+        ("BackfillWorkflow", "AWS::StepFunctions::StateMachine"),
+        ("ThumbnailWorkflowUpload", "AWS::Events::Rule"),
+        ("PurgeWorkflowDelete", "AWS::Events::Rule"),
         ("UploadEventsDeadLetterQueue", "AWS::SQS::Queue"),
+        ("ThumbnailDistribution", "AWS::CloudFront::Distribution"),
     ],
 )
 def test_expected_resource_exists(
@@ -73,9 +93,12 @@ def test_expected_resource_exists(
     assert translated["Resources"][logical_id]["Type"] == resource_type
 
 
-def test_exactly_the_three_functions(translated: dict[str, Any]) -> None:
-    """A function added without its own tests and IAM expectations should fail here."""
+def test_exactly_the_known_functions_and_state_machines(translated: dict[str, Any]) -> None:
+    """A function or workflow added without its own tests and IAM expectations should fail here."""
     assert set(resources_of_type(translated, "AWS::Lambda::Function")) == set(FUNCTIONS)
+    assert set(resources_of_type(translated, "AWS::StepFunctions::StateMachine")) == set(STATE_MACHINES)
+    rules = {name for name, _, _ in RULES.values()}
+    assert set(resources_of_type(translated, "AWS::Events::Rule")) == rules
 
 
 def test_source_bucket_sends_events_to_eventbridge(translated: dict[str, Any]) -> None:
@@ -103,14 +126,26 @@ def test_upload_rule_target_retries(
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
 
 
-def test_upload_rule_dead_letters_to_generated_queue(translated: dict[str, Any]) -> None:
-    """Events that never start an execution must land in a queue EventBridge may write to."""
+def test_upload_rule_dead_letters_to_declared_queue(
+    sam_template: dict[str, Any], translated: dict[str, Any]
+) -> None:
+    """Events that never start an execution land in our queue, which EventBridge may write to.
+
+    Given by Arn, the queue gets no policy from SAM (it does for DeadLetterConfig Type: SQS), so
+    the template declares the one SAM would: SendMessage from events.amazonaws.com, for this
+    rule and the delete rule only.
+    """
+    event = sam_template["Resources"]["ThumbnailWorkflow"]["Properties"]["Events"]["Upload"]
+    assert event["Properties"]["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": ["UploadEventsDeadLetterQueue", "Arn"]}
+    }
+    assert sam_template["Resources"]["UploadEventsDeadLetterQueue"]["Type"] == "AWS::SQS::Queue"
+
     rule_name, target = upload_rule(translated)
     assert target["DeadLetterConfig"] == {
         "Arn": {"Fn::GetAtt": ["UploadEventsDeadLetterQueue", "Arn"]}
     }
-    assert translated["Resources"]["UploadEventsDeadLetterQueue"]["Type"] == "AWS::SQS::Queue"
-
+    delete_rule, _ = rule_for(translated, "PurgeWorkflow")
     policies = [
         p["Properties"]
         for p in resources_of_type(translated, "AWS::SQS::QueuePolicy").values()
@@ -120,13 +155,25 @@ def test_upload_rule_dead_letters_to_generated_queue(translated: dict[str, Any])
     statements = policies[0]["PolicyDocument"]["Statement"]
     assert statements == [
         {
+            "Sid": "UploadRuleSendsUndeliveredEvents",
             "Action": "sqs:SendMessage",
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
             "Resource": {"Fn::GetAtt": ["UploadEventsDeadLetterQueue", "Arn"]},
-            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_name, "Arn"]}}},
+            "Condition": {"ArnEquals": {"aws:SourceArn": [
+                {"Fn::GetAtt": [rule_name, "Arn"]}, {"Fn::GetAtt": [delete_rule, "Arn"]}]}},
         }
     ]
+
+
+def test_dead_letter_queue_keeps_events_for_14_days_encrypted(translated: dict[str, Any]) -> None:
+    """Lost events are re-run from this queue: SQS's default 4 days could lose them over a holiday."""
+    queues = resources_of_type(translated, "AWS::SQS::Queue")
+    assert set(queues) == {"UploadEventsDeadLetterQueue"}
+    props = queues["UploadEventsDeadLetterQueue"]["Properties"]
+    assert props["MessageRetentionPeriod"] == 14 * 24 * 3600  # SQS's maximum
+    assert props["SqsManagedSseEnabled"] is True
+    assert "KmsMasterKeyId" not in props  # SSE-SQS: no key policy for EventBridge to need
 
 
 def test_lost_events_alarm_watches_the_dead_letter_queue(translated: dict[str, Any]) -> None:
@@ -173,52 +220,170 @@ def test_function_handler_exists(
     assert attribute in defined
 
 
-def test_state_machine_is_traced_and_uses_generated_role(translated: dict[str, Any]) -> None:
-    """Tracing: Enabled must reach the state machine, and it must run as SAM's scoped role."""
-    props = translated["Resources"]["ThumbnailWorkflow"]["Properties"]
+@pytest.mark.parametrize("machine", STATE_MACHINES)
+def test_state_machine_is_traced_and_uses_generated_role(translated: dict[str, Any], machine: str) -> None:
+    """Tracing: Enabled must reach each state machine, and each must run as SAM's scoped role."""
+    props = translated["Resources"][machine]["Properties"]
     assert props["TracingConfiguration"] == {"Enabled": True}
-    assert props["RoleArn"] == {"Fn::GetAtt": ["ThumbnailWorkflowRole", "Arn"]}
-    # WorkflowType decides; STANDARD (redrive, execution history) unless asked otherwise.
-    assert props["StateMachineType"] == {"Ref": "WorkflowType"}
+    assert props["RoleArn"] == {"Fn::GetAtt": [f"{machine}Role", "Arn"]}
 
 
-def test_definition_substitutions_match_placeholders(
-    sam_template: dict[str, Any], definition_text: str
-) -> None:
+def test_state_machine_types(translated: dict[str, Any]) -> None:
+    """WorkflowType decides the upload path; the purge (redrivable, rare) and the backfill (a
+    Distributed Map waiting on .sync children, which Express cannot do) are always STANDARD."""
+    types = {m: translated["Resources"][m]["Properties"]["StateMachineType"] for m in STATE_MACHINES}
+    assert types == {"ThumbnailWorkflow": {"Ref": "WorkflowType"}, "PurgeWorkflow": "STANDARD",
+                     "BackfillWorkflow": "STANDARD"}
+
+
+def test_backfill_is_named_as_its_role_names_it(translated: dict[str, Any]) -> None:
+    """The role grants StartExecution on the ARN built from this name (a Ref would be circular)."""
+    props = translated["Resources"]["BackfillWorkflow"]["Properties"]
+    assert props["StateMachineName"] == {"Fn::Sub": "${AWS::StackName}-BackfillWorkflow"}
+
+
+@pytest.mark.parametrize("machine", STATE_MACHINES)
+def test_definition_substitutions_match_placeholders(sam_template: dict[str, Any], machine: str) -> None:
     """A placeholder without a value stays literal; a value without a placeholder is dead."""
-    used = set(SUBSTITUTION.findall(definition_text))
-    provided = set(
-        sam_template["Resources"]["ThumbnailWorkflow"]["Properties"]["DefinitionSubstitutions"]
-    )
-    assert used == provided
+    props = sam_template["Resources"][machine]["Properties"]
+    text = (ROOT / props["DefinitionUri"]).read_text(encoding="utf-8")
+    used = set(SUBSTITUTION.findall(text))
+    provided = set(props["DefinitionSubstitutions"])
+    assert used, f"{machine}: a definition without placeholders cannot name its resources"
+    assert used - provided == set(), "placeholders without a value"
+    assert provided - used == set(), "values no placeholder uses"
 
 
-def test_function_arn_substitutions_point_at_their_functions(sam_template: dict[str, Any]) -> None:
-    """Swapping two ARNs would run the wrong Lambda with a payload it cannot read."""
-    subs = sam_template["Resources"]["ThumbnailWorkflow"]["Properties"]["DefinitionSubstitutions"]
-    for function in WORKFLOW_FUNCTIONS:
-        assert subs[f"{function}Arn"] == {"Fn::GetAtt": [function, "Arn"]}
-    assert subs["AlertTopicArn"] == {"Ref": "AlertTopic"}
+def test_every_definition_file_is_checked(sam_template: dict[str, Any]) -> None:
+    """Each state machine's definition lives in statemachine/, one file each, and no file there is
+    left out of the template (a stray definition would be untested and undeployed)."""
+    uris = {lid: r["Properties"]["DefinitionUri"] for lid, r in sam_template["Resources"].items()
+            if r["Type"] == "AWS::Serverless::StateMachine"}
+    assert set(uris) == set(STATE_MACHINES)
+    files = {p.relative_to(ROOT).as_posix() for p in (ROOT / "statemachine").glob("*.asl.json")}
+    assert sorted(uris.values()) == sorted(files)
 
 
+def _named_by(key: str, value: Any) -> bool:
+    """A substitution's key names what its value refers to: FooArn -> Foo, FooName -> Foo, or the
+    parameter itself (Region is the pseudo parameter AWS::Region)."""
+    if key == "Region":
+        return value == {"Ref": "AWS::Region"}
+    if value == {"Ref": key}:
+        return True  # a template parameter, e.g. ModerationEnabled
+    for suffix, shapes in (("Arn", ("Ref", "Arn")), ("Name", ("Ref",)), ("Id", ("Ref",))):
+        if key.endswith(suffix):
+            target = key.removesuffix(suffix)
+            if suffix == "Id" and value == {"Ref": f"Thumbnail{target}"}:
+                return True  # DistributionId: the stack's one distribution, ThumbnailDistribution
+            return (value == {"Ref": target} and "Ref" in shapes) or (
+                value == {"Fn::GetAtt": [target, "Arn"]} and "Arn" in shapes)
+    return False
+
+
+@pytest.mark.parametrize("machine", STATE_MACHINES)
+def test_substitutions_point_at_what_they_name(sam_template: dict[str, Any], machine: str) -> None:
+    """Swapping two ARNs would run the wrong Lambda (or workflow) with a payload it cannot read."""
+    subs = sam_template["Resources"][machine]["Properties"]["DefinitionSubstitutions"]
+    wrong = {key: value for key, value in subs.items() if not _named_by(key, value)}
+    assert wrong == {}
+    resources, parameters = sam_template["Resources"], sam_template["Parameters"]
+    for key, value in subs.items():
+        target = value.get("Ref") or value.get("Fn::GetAtt", [None])[0]
+        assert target in resources or target in parameters or target == "AWS::Region", key
+
+
+def test_named_by_catches_swaps() -> None:
+    assert _named_by("ResizeFunctionArn", {"Fn::GetAtt": ["ResizeFunction", "Arn"]})
+    assert _named_by("ThumbnailWorkflowArn", {"Ref": "ThumbnailWorkflow"})
+    assert _named_by("SourceBucketName", {"Ref": "SourceBucket"})
+    assert not _named_by("ResizeFunctionArn", {"Fn::GetAtt": ["ValidateFunction", "Arn"]})
+    assert not _named_by("SourceBucketName", {"Fn::GetAtt": ["SourceBucket", "Arn"]})
+    assert not _named_by("Region", {"Ref": "AWS::AccountId"})
+
+
+@pytest.mark.parametrize("machine", STATE_MACHINES)
 def test_translated_state_machine_keeps_substitutions(
-    sam_template: dict[str, Any], translated: dict[str, Any]
+    sam_template: dict[str, Any], translated: dict[str, Any], machine: str
 ) -> None:
     """SAM must pass DefinitionSubstitutions through unchanged to CloudFormation."""
-    sam_props = sam_template["Resources"]["ThumbnailWorkflow"]["Properties"]
-    cfn_props = translated["Resources"]["ThumbnailWorkflow"]["Properties"]
+    sam_props = sam_template["Resources"][machine]["Properties"]
+    cfn_props = translated["Resources"][machine]["Properties"]
     assert cfn_props["DefinitionSubstitutions"] == sam_props["DefinitionSubstitutions"]
 
 
+@pytest.mark.parametrize("machine", STATE_MACHINES)
 def test_definition_is_json_and_survives_translation(
-    translated: dict[str, Any], definition_text: str
+    translated: dict[str, Any], definitions: dict[str, dict[str, Any]], machine: str
 ) -> None:
     """The file must parse, and SAM's DefinitionString must be that same document."""
-    definition = json.loads(definition_text)
-    joined = translated["Resources"]["ThumbnailWorkflow"]["Properties"]["DefinitionString"]
+    joined = translated["Resources"][machine]["Properties"]["DefinitionString"]
     separator, parts = joined["Fn::Join"]
     assert all(isinstance(part, str) for part in parts)
-    assert json.loads(separator.join(parts)) == definition
+    assert json.loads(separator.join(parts)) == definitions[machine]
+
+
+def test_delete_rule_matches_what_the_upload_rule_matches(translated: dict[str, Any]) -> None:
+    """A deleted source is purged exactly when its upload would have been rendered: same bucket,
+    prefix and suffix filter, same retries, same dead-letter queue; only the detail-type differs."""
+    resources = translated["Resources"]
+    patterns, targets = {}, {}
+    for machine, (rule, _, detail_type) in RULES.items():
+        name, targets[machine] = rule_for(translated, machine)
+        assert name == rule
+        patterns[machine] = resources[rule]["Properties"]["EventPattern"]
+        assert patterns[machine]["detail-type"] == [detail_type]
+        assert patterns[machine]["source"] == ["aws.s3"]
+    upload, delete = patterns["ThumbnailWorkflow"], patterns["PurgeWorkflow"]
+    assert {**delete, "detail-type": upload["detail-type"]} == upload
+    assert targets["PurgeWorkflow"]["RetryPolicy"] == targets["ThumbnailWorkflow"]["RetryPolicy"]
+    assert targets["PurgeWorkflow"]["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": ["UploadEventsDeadLetterQueue", "Arn"]}}
+
+
+def test_outcome_events_match_the_outputs(
+    translated: dict[str, Any], definitions: dict[str, dict[str, Any]]
+) -> None:
+    """Apps subscribe with the exported source and bus; every event a definition publishes uses
+    exactly those, so a subscription built from the outputs sees them all."""
+    outputs = translated["Outputs"]
+    assert outputs["EventBusArn"]["Value"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}
+    for name in ("EventSource", "EventBusArn"):
+        assert outputs[name]["Export"] == {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{name}"}}
+    entries = [
+        entry
+        for definition in definitions.values()
+        for state in states_of(definition)
+        if state.get("Resource") == "arn:aws:states:::events:putEvents"
+        for entry in state["Parameters"]["Entries"]
+    ]
+    assert entries
+    assert {(e["Source"], e.get("EventBusName", "default")) for e in entries} == {
+        (outputs["EventSource"]["Value"], "default")}
+    arns = {"ThumbnailWorkflow": "StateMachineArn", "PurgeWorkflow": "PurgeStateMachineArn",
+            "BackfillWorkflow": "BackfillStateMachineArn"}
+    for machine, output in arns.items():
+        assert outputs[output]["Value"] == {"Ref": machine}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_log_group_is_declared_with_retention(translated: dict[str, Any], function: str) -> None:
+    """Lambda's own log group would keep logs forever; the declared one is the one Lambda writes to."""
+    groups = [r["Properties"] for r in resources_of_type(translated, "AWS::Logs::LogGroup").values()
+              if r["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}]
+    assert len(groups) == 1
+    assert groups[0]["RetentionInDays"] > 0
+
+
+def test_new_functions_read_their_targets_from_the_template(translated: dict[str, Any]) -> None:
+    """The purge workflow invalidates the stack's own distribution; the backfill reads the deployed
+    workflow's Configure and routes keys as the upload rule does."""
+    subs = translated["Resources"]["PurgeWorkflow"]["Properties"]["DefinitionSubstitutions"]
+    assert subs["DistributionId"] == {"Ref": "ThumbnailDistribution"}
+    env = translated["Resources"]["BackfillFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["STATE_MACHINE_ARN"] == {"Ref": "ThumbnailWorkflow"}
+    assert env["ROUTED_SUFFIXES"] == {"Fn::Join": [",", {"Ref": "AllowedSuffixes"}]}
 
 
 def test_configure_state_holds_valid_sizes(definition_text: str) -> None:

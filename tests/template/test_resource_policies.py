@@ -1,0 +1,247 @@
+"""What IAM roles cannot guard: the buckets themselves, and every resource-based policy.
+
+Public access, encryption, TLS, ACLs and expiry of both buckets; the one path from
+outside to the thumbnails (CloudFront, tagged objects only) and to the resizer (its
+distribution only); and the dead-letter queue, which only the stack's two rules may fill.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from thumbnailer.naming import parse_thumbnail_key
+from thumbnailer.ownership import claim_key
+from thumbnailer.spec import parse_sizes
+from thumbnailer.thumbnails import thumbnail_tags
+
+from tests.reliability import record
+from tests.template.grants import each, normalise
+
+# ---------------------------------------------------------------- buckets
+
+BUCKETS = ("SourceBucket", "ThumbnailBucket")
+
+
+@pytest.mark.parametrize("bucket", BUCKETS)
+def test_bucket_blocks_public_access(translated: dict[str, Any], bucket: str) -> None:
+    """Neither uploads nor thumbnails may ever become public by ACL or policy."""
+    block = translated["Resources"][bucket]["Properties"]["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    record("Security", f"{bucket}: public access block", "all four flags true", "all four true")
+
+
+@pytest.mark.parametrize("bucket", BUCKETS)
+def test_bucket_encrypts_by_default(translated: dict[str, Any], bucket: str) -> None:
+    """Objects are encrypted at rest whoever writes them."""
+    rules = translated["Resources"][bucket]["Properties"]["BucketEncryption"][
+        "ServerSideEncryptionConfiguration"
+    ]
+    algorithms = {r["ServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules}
+    assert algorithms and algorithms <= {"AES256", "aws:kms", "aws:kms:dsse"}
+    record("Security", f"{bucket}: default encryption", "SSE on", ", ".join(sorted(algorithms)))
+
+
+@pytest.mark.parametrize("bucket", BUCKETS)
+def test_bucket_policy_denies_plain_http(translated: dict[str, Any], bucket: str) -> None:
+    """Requests without TLS are refused for the bucket and every object in it."""
+    policies = [
+        r["Properties"]["PolicyDocument"]
+        for r in translated["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": bucket}
+    ]
+    assert len(policies) == 1
+    denials = [
+        s
+        for s in policies[0]["Statement"]
+        if s["Effect"] == "Deny"
+        and s["Principal"] == "*"
+        and s["Action"] in ("s3:*", ["s3:*"])
+        and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert len(denials) == 1
+    covered = {normalise(r) for r, _ in each(denials[0]["Resource"], "")}
+    assert covered == {bucket, f"{bucket}/*"}
+    record("Security", f"{bucket}: TLS only", "Deny s3:* when aws:SecureTransport=false",
+           "bucket and objects covered")
+
+
+def test_thumbnail_expiry_only_touches_tagged_thumbnails(translated: dict[str, Any]) -> None:
+    """Expiry must select thumbnails by their thumbnail=yes tag and nothing else."""
+    rules = translated["Resources"]["ThumbnailBucket"]["Properties"]["LifecycleConfiguration"][
+        "Rules"
+    ]
+    expiring = [r for r in rules if "ExpirationInDays" in r]
+    assert len(expiring) == 1
+    assert expiring[0]["TagFilters"] == [{"Key": "thumbnail", "Value": "yes"}]
+    assert "Prefix" not in expiring[0]
+
+
+@pytest.mark.parametrize("bucket", BUCKETS)
+def test_bucket_disables_acls(translated: dict[str, Any], bucket: str) -> None:
+    """With BucketOwnerEnforced no object or bucket ACL can grant anything to anyone."""
+    rules = translated["Resources"][bucket]["Properties"]["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    record("Security", f"{bucket}: ACLs", "disabled (BucketOwnerEnforced)", "BucketOwnerEnforced")
+
+
+def _bucket_policy(translated: dict[str, Any], bucket: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for r in translated["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": bucket}
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_source_bucket_policy_allows_nothing(translated: dict[str, Any]) -> None:
+    """Uploads are reached through IAM roles only; the bucket policy only denies."""
+    allows = [s for s in _bucket_policy(translated, "SourceBucket") if s["Effect"] != "Deny"]
+    assert allows == []
+    record("Security", "SourceBucket policy: Allow statements", "none", "none")
+
+
+DISTRIBUTION_ARN = {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"
+                               "${ThumbnailDistribution}"}
+
+
+def test_thumbnail_bucket_grants_only_tagged_thumbnails_to_its_cdn(translated: dict[str, Any]) -> None:
+    """The one grant outside IAM: CloudFront (OAC) may GetObject, for this distribution, and only
+    objects tagged thumbnail=yes: the stems' name claims (<stem>.owner.json) share the bucket."""
+    allows = [s for s in _bucket_policy(translated, "ThumbnailBucket") if s["Effect"] != "Deny"]
+    assert len(allows) == 1, allows
+    grant = allows[0]
+    assert grant["Effect"] == "Allow"
+    assert not {"NotAction", "NotResource", "NotPrincipal"} & set(grant)
+    assert grant["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert grant["Action"] in ("s3:GetObject", ["s3:GetObject"])
+    assert normalise(grant["Resource"]) == "ThumbnailBucket/*"
+    # Both keys in one StringEquals block: IAM ANDs them.
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html
+    assert grant["Condition"] == {
+        "StringEquals": {"AWS:SourceArn": DISTRIBUTION_ARN, "s3:ExistingObjectTag/thumbnail": "yes"}
+    }
+    record("Security", "ThumbnailBucket policy: the only public path",
+           "s3:GetObject on ThumbnailBucket/* for cloudfront.amazonaws.com, "
+           "AWS:SourceArn = this distribution, objects tagged thumbnail=yes only",
+           "exactly that one Allow")
+
+
+def test_served_tag_is_the_one_thumbnails_carry_and_claims_do_not(
+    translated: dict[str, Any], definitions: dict[str, dict[str, Any]]
+) -> None:
+    """The tag CloudFront may read and the lifecycle expires is the one every thumbnail is written
+    with; a name claim's key is no thumbnail key, so it is never served nor expired as one."""
+    [grant] = [s for s in _bucket_policy(translated, "ThumbnailBucket") if s["Effect"] != "Deny"]
+    served = {key.removeprefix("s3:ExistingObjectTag/"): value
+              for key, value in grant["Condition"]["StringEquals"].items()
+              if key.startswith("s3:ExistingObjectTag/")}
+    rules = translated["Resources"]["ThumbnailBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    expired = {f["Key"]: f["Value"] for r in rules for f in r.get("TagFilters", [])}
+    configure = definitions["ThumbnailWorkflow"]["States"]["Configure"]["Parameters"]["config"]
+    spec = parse_sizes(configure["sizes"])[0]
+    written = thumbnail_tags(spec, "0" * 32, "workflow")
+    assert served == expired == {"thumbnail": "yes"}
+    assert served.items() <= written.items()
+    assert parse_thumbnail_key(claim_key("photos/cat.jpg")) is None
+
+
+def test_distribution_reads_the_bucket_through_oac(translated: dict[str, Any]) -> None:
+    """CloudFront signs its S3 requests (OAC, SigV4, always); viewers only GET or HEAD, over HTTPS."""
+    resources = translated["Resources"]
+    oac = resources["ThumbnailOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == (
+        "s3", "always", "sigv4")
+    config = resources["ThumbnailDistribution"]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    s3_origin = origins["thumbnails"]
+    assert s3_origin["DomainName"] == {"Fn::GetAtt": ["ThumbnailBucket", "RegionalDomainName"]}
+    assert s3_origin["OriginAccessControlId"] == {"Fn::GetAtt": ["ThumbnailOriginAccessControl", "Id"]}
+    assert s3_origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no legacy OAI
+    resizer = origins["resizer"]["CustomOriginConfig"]
+    assert (resizer["OriginProtocolPolicy"], resizer["OriginSSLProtocols"]) == ("https-only", ["TLSv1.2"])
+    behaviours = [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+    for behaviour in behaviours:
+        assert sorted(behaviour["AllowedMethods"]) == ["GET", "HEAD"]
+        assert behaviour["ViewerProtocolPolicy"] in ("redirect-to-https", "https-only")
+    record("Security", "CloudFront in front of ThumbnailBucket",
+           "OAC (sigv4, always), GET/HEAD only, HTTPS to viewers and to the resizer", "as expected")
+
+
+def test_only_the_resizer_is_invocable_from_outside(translated: dict[str, Any]) -> None:
+    """Lambda resource policies: the resizer's URL, for this distribution only."""
+    resources = translated["Resources"]
+    permissions = sorted(
+        (r["Properties"]["FunctionName"]["Ref"], r["Properties"]["Action"], r["Properties"]["Principal"],
+         r["Properties"].get("FunctionUrlAuthType", ""), r["Properties"].get("InvokedViaFunctionUrl", False))
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission"
+    )
+    # IAM-only function URL: CloudFront's origin access control signs; nobody else may call it.
+    assert permissions == [
+        ("OnDemandFunction", "lambda:InvokeFunction", "cloudfront.amazonaws.com", "", True),
+        ("OnDemandFunction", "lambda:InvokeFunctionUrl", "cloudfront.amazonaws.com", "AWS_IAM", False),
+    ]
+    for r in resources.values():
+        if r["Type"] == "AWS::Lambda::Permission":
+            assert r["Properties"]["SourceArn"] == DISTRIBUTION_ARN
+            # CloudFront's documented grant has SourceArn only; a SourceAccount condition would
+            # deny every request unless CloudFront sent aws:SourceAccount.
+            assert "SourceAccount" not in r["Properties"]
+    urls = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Url"]
+    assert [u["AuthType"] for u in urls] == ["AWS_IAM"]
+    origins = resources["ThumbnailDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    resizer = next(o for o in origins if o["Id"] == "resizer")
+    assert resizer["OriginAccessControlId"] == {"Fn::GetAtt": ["ResizerOriginAccessControl", "Id"]}
+    oac = resources["ResizerOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"]) == ("lambda", "always")
+    other = sorted(
+        r["Type"] for r in resources.values()
+        if r["Type"] in ("AWS::SNS::TopicPolicy", "AWS::Lambda::LayerVersionPermission",
+                         "AWS::StepFunctions::StateMachinePolicy", "AWS::Events::EventBusPolicy")
+    )
+    assert other == []
+    record("Security", "Lambda resource policies",
+           "resizer URL: IAM-only, CloudFront of this distribution only; no topic, bus or state "
+           "machine policy", "as expected")
+
+
+def _dead_lettering_rules(translated: dict[str, Any], queue: str) -> set[str]:
+    """The rules with a target that dead-letters to ``queue``."""
+    return {
+        lid
+        for lid, r in translated["Resources"].items()
+        if r["Type"] == "AWS::Events::Rule"
+        for target in r["Properties"]["Targets"]
+        if target.get("DeadLetterConfig") == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
+    }
+
+
+def test_dead_letter_queue_admits_exactly_the_rules_that_use_it(translated: dict[str, Any]) -> None:
+    """EventBridge may SendMessage for the upload rule and the delete rule, and for no other."""
+    resources = translated["Resources"]
+    queue_policies = [r for r in resources.values() if r["Type"] == "AWS::SQS::QueuePolicy"]
+    assert len(queue_policies) == 1
+    assert queue_policies[0]["Properties"]["Queues"] == [{"Ref": "UploadEventsDeadLetterQueue"}]
+    [statement] = queue_policies[0]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement)
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == {"Fn::GetAtt": ["UploadEventsDeadLetterQueue", "Arn"]}
+    assert list(statement["Condition"]) == ["ArnEquals"]
+    assert list(statement["Condition"]["ArnEquals"]) == ["aws:SourceArn"]
+    admitted = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert isinstance(admitted, list) and len(admitted) == len({str(a) for a in admitted})
+    assert all(set(a) == {"Fn::GetAtt"} and a["Fn::GetAtt"][1] == "Arn" for a in admitted)
+    rules = {a["Fn::GetAtt"][0] for a in admitted}
+    assert rules == _dead_lettering_rules(translated, "UploadEventsDeadLetterQueue")
+    assert rules == {"ThumbnailWorkflowUpload", "PurgeWorkflowDelete"}
+    record("Security", "Dead-letter queue policy",
+           "SendMessage from events.amazonaws.com, aws:SourceArn = the upload and delete rules only",
+           "exactly the 2 rules that dead-letter to it")

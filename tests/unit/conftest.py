@@ -1,0 +1,351 @@
+"""The unit tier runs without an emulator: a run fails if any unit test imports moto.
+
+Two checks, because an import is only seen once per process: an import hook names the
+unit test file whose code first imports a moto module (any run order), and after
+collection every unit test module's globals are followed through the project's own
+modules to moto (catches a module-level import when another tier loaded moto first).
+
+Also the S3 and Step Functions stubs the Lambda code's unit tests share: botocore's
+``Stubber`` on real clients, so every request is checked against the service model and
+nothing leaves the process.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import io
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import Config
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+UNIT = Path(__file__).resolve().parent
+REPO = UNIT.parents[1]
+PROJECT_PACKAGES = ("tests", "thumbflow", "thumbnailer")
+
+_offenders: dict[str, str] = {}  # where -> the first moto module it imported
+
+
+def _is_moto(name: str) -> bool:
+    return name == "moto" or name.startswith("moto.")
+
+
+class _MotoWatch(importlib.abc.MetaPathFinder):
+    """Notes which unit test file's code is running when a moto module is first imported."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if _is_moto(fullname):
+            for frame in reversed(traceback.extract_stack()):
+                where = Path(frame.filename)
+                if where != Path(__file__) and where.is_relative_to(UNIT):
+                    _offenders.setdefault(f"{where.relative_to(REPO)}:{frame.lineno}", f"imports {fullname}")
+                    break
+        return None
+
+
+sys.meta_path.insert(0, _MotoWatch())
+
+
+def _reaches_moto(module: ModuleType, seen: set[str]) -> str | None:
+    """The moto module that ``module``'s globals lead to, through project modules only."""
+    for value in list(vars(module).values()):
+        try:
+            name = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
+        except Exception:  # a lazy proxy may raise anything: it names no module
+            continue
+        if not isinstance(name, str) or name in seen:
+            continue
+        seen.add(name)
+        if _is_moto(name):
+            return name
+        target = sys.modules.get(name)
+        if target is not None and name.split(".")[0] in PROJECT_PACKAGES:
+            found = _reaches_moto(target, seen)
+            if found:
+                return found
+    return None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    modules = {id(m): m for item in session.items if (m := getattr(item, "module", None)) is not None}
+    for module in modules.values():
+        if module.__file__ and Path(module.__file__).is_relative_to(UNIT):
+            found = _reaches_moto(module, set())
+            if found:
+                _offenders.setdefault(str(Path(module.__file__).relative_to(REPO)), f"reaches {found}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _offenders:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line("unit tests must not use the emulator; moto was imported by:", red=True)
+        for where, what in sorted(_offenders.items()):
+            reporter.write_line(f"  {where} {what}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --------------------------------------------------------------------------------------
+# stubs
+
+_SESSION = boto3.session.Session(
+    aws_access_key_id="unit", aws_secret_access_key="unit", region_name="us-east-1"
+)
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def client(service: str) -> Any:
+    """A real client that signs with fake keys (one per service: making one costs ~10 ms).
+
+    Stubbed, it never sends: each test activates a fresh Stubber on it.
+    """
+    if service not in _CLIENTS:
+        _CLIENTS[service] = _SESSION.client(service, config=Config(retries={"mode": "standard",
+                                                                             "max_attempts": 3}))
+    return _CLIENTS[service]
+
+
+def body(data: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(data), len(data))
+
+
+class CountingStubber(Stubber):
+    """A Stubber that counts what was queued, so a test can tell an extra call from none.
+
+    The code under test turns the Stubber's own errors (BotoCoreError) into TransientError,
+    so an unexpected call could look like a throttled one: the fixture compares counts.
+    """
+
+    queued = 0
+
+    def add_response(self, method: str, service_response: Any, expected_params: Any = None) -> None:
+        self.queued += 1
+        super().add_response(method, service_response, expected_params)
+
+    def add_client_error(self, method: str, *args: Any, **kwargs: Any) -> None:
+        self.queued += 1
+        super().add_client_error(method, *args, **kwargs)
+
+
+class JsonOf:
+    """Equal to any JSON text (str or bytes) that parses to ``value``: a body checked by meaning."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            return bool(json.loads(other) == self.value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return False
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"JsonOf({self.value!r})"
+
+
+HEADER_READ = 64 * 1024  # the first ranged read of a source's header
+
+
+@dataclass
+class Call:
+    operation: str
+    params: dict[str, Any]
+
+
+@dataclass
+class S3Stub:
+    """Queue S3 answers in the order the code must ask; ``calls`` records what it asked."""
+
+    stubber: CountingStubber
+    calls: list[Call] = field(default_factory=list)
+
+    def head(self, bucket: str, key: str, *, etag: str, size: int, metadata: dict[str, str] | None = None,
+             content_type: str = "image/jpeg", version: str | None = None, **expected: Any) -> None:
+        resp: dict[str, Any] = {"ETag": f'"{etag}"', "ContentLength": size, "ContentType": content_type,
+                                "Metadata": metadata or {}}
+        if version:
+            resp["VersionId"] = version
+        self.stubber.add_response("head_object", resp, {"Bucket": bucket, "Key": key, **expected})
+
+    def get(self, bucket: str, key: str, data: bytes, *, etag: str = "etag", content_type: str = "image/jpeg",
+            metadata: dict[str, str] | None = None, **expected: Any) -> None:
+        resp = {"Body": body(data), "ETag": f'"{etag}"', "ContentLength": len(data),
+                "ContentType": content_type, "Metadata": metadata or {}}
+        self.stubber.add_response("get_object", resp, {"Bucket": bucket, "Key": key, **expected})
+
+    def put(self, *, etag: str = "written") -> None:
+        """A PutObject that succeeds; its parameters are checked through ``calls``."""
+        self.stubber.add_response("put_object", {"ETag": f'"{etag}"'})
+
+    def header(self, bucket: str, key: str, data: bytes, *, etag: str) -> None:
+        """The first read of a source's header: at most 64 KiB, pinned to its ETag."""
+        end = min(HEADER_READ, len(data))
+        self.get(bucket, key, data[:end], etag=etag, IfMatch=f'"{etag}"', Range=f"bytes=0-{end - 1}")
+
+    def claim(self, bucket: str, claim_key: str, owner: str | None = None, *, etag: str = "claim") -> None:
+        """The GET of a stem's name claim: absent (``owner`` None) or naming ``owner``."""
+        if owner is None:
+            self.error("get_object", "NoSuchKey", 404, {"Bucket": bucket, "Key": claim_key})
+        else:
+            self.get(bucket, claim_key, json.dumps({"source": owner}).encode(), etag=etag,
+                     content_type="application/json")
+
+    def claim_put(self, bucket: str, claim_key: str, source_key: str, *, encoded: str | None = None,
+                  if_match: str | None = None, etag: str = "claim") -> None:
+        """The conditional PUT of a claim naming ``source_key``: If-None-Match, or If-Match to take over."""
+        condition = {"IfMatch": f'"{if_match}"'} if if_match else {"IfNoneMatch": "*"}
+        self.stubber.add_response("put_object", {"ETag": f'"{etag}"'}, {
+            "Bucket": bucket, "Key": claim_key, "Body": JsonOf({"source": source_key}),
+            "ContentType": "application/json", "Metadata": {"source-key": encoded or source_key},
+            **condition})
+
+    def first_claim(self, bucket: str, claim_key: str, source_key: str, **put: Any) -> None:
+        """Nobody claimed the stem yet: the GET finds nothing, the PUT If-None-Match wins."""
+        self.claim(bucket, claim_key)
+        self.claim_put(bucket, claim_key, source_key, **put)
+
+    def error(self, operation: str, code: str, status: int, expected: dict[str, Any] | None = None) -> None:
+        self.stubber.add_client_error(operation, service_error_code=code, service_message=code,
+                                      http_status_code=status, expected_params=expected)
+
+    def made(self, operation: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.operation == operation]
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Stub]:
+    """``storage.s3()`` answers from a Stubber: any request not queued fails the test."""
+    from thumbnailer import storage
+
+    s3_client = client("s3")
+    stub = S3Stub(CountingStubber(s3_client))
+
+    def record(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        if not context.get("is_presign_request"):
+            stub.calls.append(Call(model.name, dict(params)))
+
+    # Emitted before the Stubber's own checks run, so an unexpected call is recorded too.
+    s3_client.meta.events.register("provide-client-params.s3", record, unique_id="unit-record")
+    monkeypatch.setattr(storage, "_client", s3_client)
+    try:
+        with stub.stubber:
+            yield stub
+    finally:
+        s3_client.meta.events.unregister("provide-client-params.s3", unique_id="unit-record")
+    stub.stubber.assert_no_pending_responses()
+    extra = [c.operation for c in stub.calls[stub.stubber.queued :]]
+    assert not extra, f"S3 calls nobody queued an answer for: {extra}"
+
+
+@pytest.fixture
+def sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingStubber]:
+    """``boto3.client("stepfunctions")`` (how the allowlist describes the workflow) is stubbed."""
+    sfn_client = client("stepfunctions")
+    stubber = CountingStubber(sfn_client)
+
+    def only_stepfunctions(service: str, *args: Any, **kwargs: Any) -> Any:
+        assert service == "stepfunctions", f"unexpected {service} client"
+        return sfn_client
+
+    monkeypatch.setattr(boto3, "client", only_stepfunctions)
+    with stubber:
+        yield stubber
+    stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def cloudfront(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingStubber]:
+    """``boto3.client("cloudfront")`` (how the purge invalidates paths) is stubbed."""
+    cf_client = client("cloudfront")
+    stubber = CountingStubber(cf_client)
+
+    def only_cloudfront(service: str, *args: Any, **kwargs: Any) -> Any:
+        assert service == "cloudfront", f"unexpected {service} client"
+        return cf_client
+
+    monkeypatch.setattr(boto3, "client", only_cloudfront)
+    with stubber:
+        yield stubber
+    stubber.assert_no_pending_responses()
+
+
+SOURCE = "unit-source"
+THUMBS = "unit-thumbs"
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """The function's environment as template.yaml sets it; returns ``settings.load()``."""
+    from thumbnailer import settings
+
+    for name in ("ALLOWED_SUFFIXES", "STATE_MACHINE_ARN", "ON_DEMAND_SIZES", "THUMBNAIL_CACHE_CONTROL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SOURCE_BUCKET", SOURCE)
+    monkeypatch.setenv("THUMBNAIL_BUCKET", THUMBS)
+    monkeypatch.setenv("MAX_SOURCE_BYTES", str(50 * 1024 * 1024))
+    monkeypatch.setenv("MAX_SOURCE_PIXELS", str(100_000_000))
+
+    def load(**overrides: str) -> Any:
+        for name, value in overrides.items():
+            monkeypatch.setenv(name, value)
+        return settings.load()
+
+    return load
+
+
+@dataclass
+class Context:
+    """What Lambda passes as ``context`` and Powertools reads from it."""
+
+    function_name: str = "unit-function"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:unit-function"
+    memory_limit_in_mb: int = 1024
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+    deadline: float = field(default_factory=lambda: time.monotonic() + 30)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@pytest.fixture
+def context(monkeypatch: pytest.MonkeyPatch) -> Context:
+    """A Lambda context; the handlers' metrics get a namespace, as the template gives them."""
+    from thumbnailer import observability
+
+    monkeypatch.setattr(observability.metrics.provider, "namespace", "thumbflow-unit")
+    return Context()
+
+
+def emitted_metrics(out: str, namespace: str = "thumbflow-unit") -> dict[str, float]:
+    """Metric name -> total from the CloudWatch EMF lines a handler printed in ``namespace``."""
+    found: dict[str, float] = {}
+    for line in out.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            blob = json.loads(line)
+            for directive in blob["_aws"]["CloudWatchMetrics"]:
+                if directive["Namespace"] != namespace:
+                    continue
+                for metric in directive["Metrics"]:
+                    value = blob[metric["Name"]]
+                    found[metric["Name"]] = sum(value) if isinstance(value, list) else value
+    return found

@@ -1,0 +1,71 @@
+"""What the engine's unit tests share: a textured photo, a few measures, a decode spy."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageFile, ImageStat, features
+from thumbnailer.spec import SizeSpec
+
+from tests import images
+
+CAP = 50_000_000
+GRAIN = 0.1  # per-pixel noise everywhere, so encoders and resamplers do real work
+
+needs_avif = pytest.mark.skipif(not features.check("avif"), reason="this Pillow build has no AVIF codec")
+AVIF = pytest.param("AVIF", marks=needs_avif)
+
+
+def photo(width: int = 320, height: int = 240, seed: int = 1) -> Image.Image:
+    return images.photo(width, height, seed=seed, grain=GRAIN)
+
+
+def spec(w: int, h: int | None = None, fit: str = "inside", fmt: str = "auto", q: int = 80) -> SizeSpec:
+    return SizeSpec(w, w if h is None else h, fit, fmt, q)
+
+
+def opened(body: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(body))
+    im.load()
+    return im
+
+
+def mean(im: Image.Image, box: tuple[int, int, int, int] | None = None) -> list[float]:
+    return ImageStat.Stat(im.crop(box) if box else im).mean
+
+
+def close(a: list[float], b: list[float] | tuple[float, ...], tol: float) -> bool:
+    return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
+
+
+class DecodeSpy:
+    """Counts header parses (Pillow image files opened) and decoder instances, and records the
+    size each load decodes."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.opens = 0
+        self.decoders = 0
+        self.loaded: list[tuple[int, int]] = []
+        real_open, real_decoder, real_load = (
+            ImageFile.ImageFile.__init__,
+            Image._getdecoder,
+            ImageFile.ImageFile.load,
+        )
+
+        def spy_open(im: ImageFile.ImageFile, *args: object, **kwargs: object) -> None:
+            self.opens += 1
+            real_open(im, *args, **kwargs)  # type: ignore[arg-type]
+
+        def spy_decoder(*args: object, **kwargs: object) -> object:
+            self.decoders += 1
+            return real_decoder(*args, **kwargs)  # type: ignore[arg-type]
+
+        def spy_load(im: ImageFile.ImageFile) -> object:
+            if im.tile:
+                self.loaded.append(im.size)
+            return real_load(im)
+
+        monkeypatch.setattr(ImageFile.ImageFile, "__init__", spy_open)
+        monkeypatch.setattr(Image, "_getdecoder", spy_decoder)
+        monkeypatch.setattr(ImageFile.ImageFile, "load", spy_load)
