@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEPENDENCY_FILES := pyproject.toml functions/requirements.txt requirements-local.txt
 STAMP := $(VENV)/.installed-$(shell cat $(DEPENDENCY_FILES) | cksum | cut -d' ' -f1)
 
-.PHONY: demo test browser bench cost package validate clean worstcase
+.PHONY: demo test browser bench cost backfill-cost package validate clean worstcase
 
 $(STAMP): $(DEPENDENCY_FILES)
 	@$(PY) -c 'import sys; sys.exit("thumbflow needs Python 3.11+, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -49,6 +49,9 @@ worstcase: $(STAMP)  ## the costliest input of every format and mode within the 
 
 cost: $(STAMP)  ## dollars per million images, Standard vs Express, priced from a measured local run
 	$(BIN)/thumbflow cost $(COST_ARGS)
+
+backfill-cost: $(STAMP)  ## dollars per million sources for a backfill that finds them current, measured
+	$(BIN)/python -m thumbflow.backfillcost $(COST_ARGS)
 
 # The Lambda bundle as `sam build` makes it for python3.13 on arm64: only aarch64 wheels, with
 # the manylinux tags lambda-builders accepts for that runtime (glibc 2.34; Pillow 13 ships

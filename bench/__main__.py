@@ -15,7 +15,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "functions"))  # thumbnailer, as Lambda's CodeUri puts it
 
-from . import coldstart, corpus, localrun, measure, quality, report  # noqa: E402
+from . import coldstart, corpus, localrun, measure, quality, report, smartcrop  # noqa: E402
 from .engines import JUDGED, configure, specs  # noqa: E402
 
 RSS_ONLY = ("engine", "sharp", "pyvips", "simple")  # engines whose peak is taken on untimed cases
@@ -40,6 +40,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="keep the corpus in this folder and reuse what is there (default: a temp dir)")
     parser.add_argument("--engine-path", type=Path, default=None,
                         help="folder with another copy of the thumbnailer package to measure as thumbflow")
+    parser.add_argument("--baseline-path", type=Path, default=None,
+                        help="folder with the thumbnailer package as it was: measured as 'thumbflow "
+                             "before' in the same rounds, and compared with thumbflow")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     return parser.parse_args(argv)
 
@@ -48,7 +51,8 @@ def _engines(results: dict[str, Any], paths: dict[str, Path], root: Path, args: 
     """Every timed case: rounds of fresh processes, engines in rotating order; then the checks."""
     sizes = specs()
     wanted = {n for n in args.engines.split(",") if n}
-    engines = [e for e in (*JUDGED, "simple") if not wanted or e in wanted]
+    before = ("before",) if args.baseline_path else ()
+    engines = [e for e in (*JUDGED, *before, "simple") if not wanted or e in wanted]
     for case in (c for c in corpus.CASES if c.name in paths):
         path = paths[case.name]
         if not case.timed:
@@ -83,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.engine_path:
         os.environ[measure.ENGINE_PATH] = str(args.engine_path.resolve())
+    if args.baseline_path:
+        os.environ[measure.BASELINE_PATH] = str(args.baseline_path.resolve())
 
     from thumbnailer.grouping import group_sizes
 
@@ -98,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "groups": len(group_sizes(sizes, group_max)),
         "rounds": args.rounds, "reps": args.reps, "simple_reps": args.simple_reps,
         "engine_path": str(args.engine_path) if args.engine_path else "functions/",
+        "baseline_path": str(args.baseline_path) if args.baseline_path else None,
         "resize_memory_mb": report.resize_memory_mb(),
         "images": {c.name: c.megapixels for c in cases if c.timed},
         "cpu": {}, "rss": {}, "checks": {},
@@ -110,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
                                       "family": c.family} for c in cases}
         _log(f"corpus of {len(paths)} images in {time.perf_counter() - t0:.1f}s")
         _engines(results, paths, root, args)
+        timed = [c.name for c in cases if c.timed]
+        _log(f"smart crop and placeholder cost on {len(timed)} cases")
+        results["smartcrop"] = smartcrop.measure(paths, timed)
     sharp = next((r["versions"] for r in (results["cpu"].get(c, {}).get("sharp", {}) for c in results["cpu"])
                   if "versions" in r), None)
     results["versions"]["sharp"] = (f"{sharp['sharp']} / libvips {sharp['libvips']} (concurrency "

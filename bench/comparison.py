@@ -21,9 +21,9 @@ from .engines import PEERS
 
 CPU_LIMIT = {"jpeg": 0.85, "png": 1.0, "webp": 1.0}
 BYTES_LIMIT = 1.02
-SHOWN = ("engine", *PEERS, "floor", "simple")
-TITLES = {"engine": "thumbflow", "sharp": "sharp best", "pyvips": "pyvips best", "floor": "floor",
-          "simple": "simple Pillow"}
+SHOWN = ("engine", "before", *PEERS, "floor", "simple")
+TITLES = {"engine": "thumbflow", "before": "thumbflow before", "sharp": "sharp best", "pyvips": "pyvips best",
+          "floor": "floor", "simple": "simple Pillow"}
 
 
 def cpu(results: dict[str, Any], case: str, engine: str) -> float | None:
@@ -123,6 +123,27 @@ def markdown(results: dict[str, Any]) -> list[str]:
             lines.append(f"| {case} | {c['size']} {c['fit']} | {c['width']}x{c['height']} {c['format']} "
                          f"| {' | '.join(mae)} | {' | '.join(size_bytes)} "
                          f"| {_fmt(_ratio(c['bytes'], theirs), 3)} |")
+    return lines + _before_and_after(results, cases)
+
+
+def _before_and_after(results: dict[str, Any], cases: list[str]) -> list[str]:
+    """thumbflow against the copy of itself ``--baseline-path`` named, when one ran."""
+    compared = [c for c in cases if cpu(results, c, "before") and cpu(results, c, "engine")]
+    if not compared:
+        return []
+    lines = ["", f"thumbflow against thumbflow before ({results.get('baseline_path')}), same rounds: CPU ms, "
+             "and per size the MAE change (after - before, worst size) and the bytes:", "",
+             "| case | CPU before | CPU after | after / before | MAE per size, before -> after "
+             "| worst MAE change | bytes after / before |", "|---|---:|---:|---:|---|---:|---:|"]
+    for case in compared:
+        after, before = _checks(results, case, "engine"), _checks(results, case, "before")
+        maes = " / ".join(f"{b['mad']:.2f}->{a['mad']:.2f}" for a, b in zip(after, before, strict=False))
+        worst = max((round(a["mad"], 2) - round(b["mad"], 2) for a, b in zip(after, before, strict=False)),
+                    default=None)
+        size = _ratio(sum(c["bytes"] for c in after) or None, sum(c["bytes"] for c in before) or None)
+        was, now = cpu(results, case, "before"), cpu(results, case, "engine")
+        lines.append(f"| {case} | {_fmt(was)} | {_fmt(now)} | {_fmt(_ratio(now, was), 2)} "
+                     f"| {maes} | {_fmt(worst, 2)} | {_fmt(size, 3)} |")
     return lines
 
 

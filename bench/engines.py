@@ -7,6 +7,8 @@
               largest size, each smaller size ``thumbnail_image`` of the previous output.
 * ``floor``   what thumbflow cannot avoid: decode at the DCT scale it chooses (recorded from a
               real ``render``) and encode its outputs (prepared beforehand), with no resize.
+* ``before``  thumbflow again, from the copy of the engine ``--baseline-path`` names (optional): a
+              change to the engine measured against the engine before it, in the same rounds.
 * ``simple``  the textbook Lambda: per size reopen the bytes, ``Image.thumbnail`` (cover:
               ``ImageOps.fit``), upright it and save. Context only; not judged.
 
@@ -170,6 +172,7 @@ floor = _Floor()
 
 ENGINES: dict[str, Callable[[bytes, Sequence[Any]], list[Output]]] = {
     "engine": engine,
+    "before": engine,  # the same call, on the copy of the engine --baseline-path names
     "pyvips": vips,
     "floor": floor,
     "simple": simple,

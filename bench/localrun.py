@@ -122,3 +122,68 @@ def cost(count: int, workers: int = 2) -> dict[str, Any]:
         "lines": [vars(line) for line in lines],
         "prices_as_of": prices["as_of"],
     }
+
+
+# ------------------------------------------------------------- thumbflow run vs the seed's method
+SEED_LOOP = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from bench import engines
+sizes = engines.specs()
+out = Path(sys.argv[2])
+for path in sorted(Path(sys.argv[3]).glob("*.jpg")):
+    for i, made in enumerate(engines.simple(path.read_bytes(), sizes)):
+        (out / f"{path.stem}-{i}.{made.format}").write_bytes(made.body)
+"""
+
+
+def _wall(command: list[str], cwd: Path) -> float:
+    import subprocess
+
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "functions")})
+    return time.perf_counter() - started
+
+
+def versus_seed(count: int = 8, size: tuple[int, int] = (4608, 3456), rounds: int = 3,
+                folder: Path | None = None) -> dict[str, Any]:
+    """``thumbflow run`` of ``count`` distinct JPEGs of ``size`` (a fresh process, local mode
+    deployed from nothing) against the seed's method on the same files in one plain Python
+    process: per size reopen the bytes, ``Image.thumbnail``, save (``engines.simple``). Both are
+    whole processes timed from outside, in alternating rounds; the ratio is thumbflow / seed."""
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="thumbflow-bench-seed-") as tmp:
+        images = folder or Path(tmp) / "uploads"
+        cases = tuple(corpus.Case(f"seed-{i:02d}", size, "jpeg", 2000 + i) for i in range(count))
+        corpus.build(images, cases, reuse=True)
+        run_s, seed_s = [], []
+        for n in range(rounds):
+            out = Path(tmp) / f"out-{n}"
+            out.mkdir()
+            run_s.append(_wall([sys.executable, "-m", "thumbflow.cli", "run", str(images), "--out",
+                                str(out / "run"), "--fresh", "--state", str(out / "state")], repo))
+            (out / "seed").mkdir()
+            seed_s.append(_wall([sys.executable, "-c", SEED_LOOP, str(repo), str(out / "seed"), str(images)],
+                                repo))
+    ratios = [r / s for r, s in zip(run_s, seed_s, strict=True)]
+    return {"images": count, "megapixels": size[0] * size[1] / 1e6, "rounds": rounds,
+            "thumbflow_run_s": statistics.median(run_s), "seed_loop_s": statistics.median(seed_s),
+            "ratio": statistics.median(ratios), "runs": {"thumbflow_run_s": run_s, "seed_loop_s": seed_s}}
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m bench.localrun", description=versus_seed.__doc__)
+    parser.add_argument("--versus-seed", type=int, default=8, metavar="N", help="images (default 8)")
+    parser.add_argument("--megapixels", type=int, default=16, choices=(12, 16, 24))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, default=None, help="keep the images here between runs")
+    args = parser.parse_args()
+    dims = {12: (4000, 3000), 16: (4608, 3456), 24: (6000, 4000)}[args.megapixels]
+    print(json.dumps(versus_seed(args.versus_seed, dims, args.rounds, args.corpus), indent=2))

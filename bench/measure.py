@@ -26,12 +26,15 @@ NODE_DIR = REPO / "bench" / "node"
 
 
 ENGINE_PATH = "BENCH_ENGINE_PATH"  # a folder holding another copy of the thumbnailer package
+BASELINE_PATH = "BENCH_BASELINE_PATH"  # the copy measured as "before", in the same rounds
 
 
-def _env() -> dict[str, str]:
+def _env(engine: str = "engine") -> dict[str, str]:
     env = dict(os.environ)
     parts = [str(REPO / "functions"), str(REPO)]
-    if env.get(ENGINE_PATH):
+    if engine == "before" and env.get(BASELINE_PATH):
+        parts.insert(0, env[BASELINE_PATH])  # the engine as it was, to compare a change against
+    elif env.get(ENGINE_PATH):
         parts.insert(0, env[ENGINE_PATH])  # e.g. a patched copy of the engine, measured as "engine"
     if env.get("PYTHONPATH"):
         parts.append(env["PYTHONPATH"])
@@ -61,7 +64,7 @@ def _spawn(job: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
             return {"error": missing}
         job = {**job, "sizes": [{"width": s.width, "height": s.height, "fit": s.fit, "format": s.format,
                                  "quality": s.quality} for s in specs()]}
-    proc = subprocess.run(_command(job), cwd=REPO, env=_env(), capture_output=True, text=True,
+    proc = subprocess.run(_command(job), cwd=REPO, env=_env(job["engine"]), capture_output=True, text=True,
                           timeout=timeout, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:

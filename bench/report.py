@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from . import comparison
+from . import comparison, smartcrop
 from .engines import REPO
 
 RSS_ENGINES = ("engine", "sharp", "pyvips", "simple")
@@ -38,7 +38,11 @@ def resize_memory_mb() -> int:
     template = load_template(REPO / "template.yaml")
     globals_fn = (template.get("Globals") or {}).get("Function") or {}
     props = template["Resources"]["ResizeFunction"].get("Properties") or {}
-    return int(props.get("MemorySize", globals_fn.get("MemorySize", 128)))
+    value = props.get("MemorySize", globals_fn.get("MemorySize", 128))
+    if isinstance(value, dict) and "Fn::FindInMap" in value:  # the RenderLimits mapping
+        name, key, attribute = value["Fn::FindInMap"]
+        value = template["Mappings"][name][key][attribute]
+    return int(value)
 
 
 def _rss(results: dict[str, Any], image: str, engine: str) -> float | None:
@@ -100,6 +104,7 @@ def markdown(results: dict[str, Any], judged: list[Target]) -> str:
         "",
         *comparison.markdown(results),
         "",
+        *([*smartcrop.markdown(results["smartcrop"]), ""] if results.get("smartcrop") else []),
         "Peak RSS MB of a fresh process running the engine once (node's own runtime included for sharp):",
         "",
         "| case | " + " | ".join(comparison.TITLES[e] for e in RSS_ENGINES) + " |",

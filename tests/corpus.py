@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import io
 import random
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from PIL import Image, ImageCms
 
@@ -150,6 +152,16 @@ def grey_pixels(im: Image.Image) -> None:
     assert im.mode == "L", im.mode
 
 
+P3_PATCH = (60, 170, 60)
+# P3_PATCH in sRGB through the published P3-D65 -> sRGB linear matrix, not through littlecms
+P3_PATCH_IN_SRGB = (0, 173, 35)
+
+
+def p3_patch_converted(im: Image.Image) -> None:
+    got = im.convert("RGB").getpixel((im.width // 2, im.height // 2))
+    assert all(abs(a - b) <= 6 for a, b in zip(got, P3_PATCH_IN_SRGB, strict=True)), got  # type: ignore[arg-type]
+
+
 # --------------------------------------------------------------------------------------
 # the corpus
 
@@ -209,6 +221,203 @@ def _refusals_that_were_false() -> list[Case]:
             lambda: worstcases.tiff_without_strips((20, 20)),
             reject="corrupt",
             detail="tiff header rejected",
+        ),
+    ]
+
+
+@cache
+def _heic_grid() -> bytes:
+    return images.heic(quadrants(600, 400), tile_size=256)
+
+
+@cache
+def _heic_photo() -> bytes:
+    return images.heic(images.photo(320, 240))
+
+
+def _heif_cases() -> list[Case]:
+    """What phones upload: HEIC turned by irot/imir (and an EXIF tag that must not turn it again),
+    collections, 10 bits, alpha, grids, colour; bombs, cut and broken files refused by name."""
+    return [
+        Case(
+            "heic-portrait-exif-6",
+            "phone/IMG_0001.HEIC",
+            lambda: images.oriented_heic(6, 320, 480),
+            size=(320, 480),
+            looks=QUADRANTS,
+            note="irot applied once, the EXIF 6 beside it ignored",
+        ),
+        *(
+            Case(
+                f"heic-orientation-{n}",
+                f"phone/orientation-{n}.heic",
+                lambda n=n: images.oriented_heic(n),
+                size=(480, 320),
+                looks=QUADRANTS,
+                note="irot/imir applied once",
+            )
+            for n in (2, 3, 5, 8)
+        ),
+        Case(
+            "heic-exif-orientation-without-irot",
+            "phone/exif-only.heic",
+            images.heic_exif_orientation_only,
+            size=(480, 320),
+            looks=QUADRANTS,
+            note="an EXIF tag in a HEIF is informative only",
+        ),
+        Case(
+            "heic-collection-primary-second",
+            "phone/burst.heic",
+            lambda: images.heic_sequence(1),
+            size=(320, 240),
+            looks=QUADRANTS,
+            note="the primary image, one frame out",
+        ),
+        Case("heic-10-bit", "phone/deep.heic", images.heic_10bit, size=(300, 200), looks=QUADRANTS),
+        Case(
+            "heic-alpha",
+            "phone/alpha.heif",
+            images.heic_alpha,
+            size=(300, 200),
+            fmt="webp",
+            alpha=True,
+            check=transparent_top_band,
+            note="alpha plane kept",
+        ),
+        Case(
+            "heic-grid", "phone/grid.heic", _heic_grid, size=(600, 400), looks=QUADRANTS, note="tiles joined"
+        ),
+        Case(
+            "heic-icc-profile",
+            "phone/icc.heic",
+            lambda: images.heic(quadrants(300, 200), icc_profile=SWAPPED_ICC),
+            size=(300, 200),
+            looks=_swapped_quadrants(),
+            note="colours converted to sRGB",
+        ),
+        Case(
+            "heic-nclx-display-p3",
+            "phone/p3.heic",
+            lambda: images.heic(
+                Image.new("RGB", (300, 200), P3_PATCH),
+                color_primaries=12,
+                transfer_characteristics=13,
+                matrix_coefficients=6,
+                full_range_flag=1,
+            ),
+            size=(300, 200),
+            check=p3_patch_converted,
+            note="P3 primaries converted to sRGB",
+        ),
+        Case(
+            "heic-exif-gps-xmp",
+            "phone/secrets.heic",
+            lambda: images.heic(quadrants(300, 200), exif=images.secret_exif(), xmp=images.XMP),
+            size=(300, 200),
+            looks=QUADRANTS,
+            note="EXIF, GPS, XMP stripped",
+        ),
+        Case(
+            "heic-claims-60000x60000",
+            "phone/claims.heic",
+            lambda: images.heic_claiming(60_000, 60_000),
+            reject="too-many-pixels",
+            detail="60000x60000",
+        ),
+        Case(
+            "heic-grid-tile-bomb",
+            "phone/tile-bomb.heic",
+            lambda: images.heic_patched(_heic_grid(), b"ispe", 4, struct.pack(">II", 30_000, 30_000), nth=1),
+            reject="too-many-pixels",
+            detail="30000x30000",
+        ),
+        Case(
+            "heic-box-bomb",
+            "phone/boxes.heic",
+            lambda: images.heic_with_boxes(b"free", 50_000),
+            reject="too-many-boxes",
+        ),
+        Case(
+            "heic-item-bomb",
+            "phone/items.heic",
+            lambda: images.heic_with_items(20_000),
+            reject="too-many-items",
+        ),
+        Case(
+            "truncated-heic",
+            "phone/cut.heic",
+            lambda: (d := _heic_photo())[: len(d) * 2 // 3],
+            reject="truncated",
+            detail="heif",
+        ),
+        Case(
+            "heic-without-meta",
+            "phone/empty.heic",
+            heic_like,
+            reject="truncated",
+            detail="heif header ends early",
+        ),
+        Case(
+            "heic-corrupt-stream",
+            "phone/zeroed.heic",
+            lambda: (d := _heic_photo())[: d.index(b"mdat") + 8] + bytes(len(d) - d.index(b"mdat") - 8),
+            reject="corrupt",
+            detail="heif",
+        ),
+        Case(
+            "heif-avc-unsupported",
+            "phone/avc.heif",
+            lambda: images.heic(quadrants(64, 48)).replace(b"hvc1", b"avc1", 1),
+            reject="unsupported-format",
+            detail="'avc1'",
+        ),
+        Case(
+            "avif-irot-6",
+            "corpus/turned.avif",
+            lambda: save(
+                images.stored_for(quadrants(480, 320), 6),
+                "AVIF",
+                quality=90,
+                exif=images.exif_bytes(orientation=6),
+            ),
+            size=(480, 320),
+            looks=QUADRANTS,
+            note="irot applied once",
+        ),
+    ]
+
+
+def _refusals_that_were_misnamed() -> list[Case]:
+    """A TGA was called a cursor, binary noise text, a headerless bitmap nothing in particular."""
+    return [
+        Case(
+            "tga",
+            "corpus/texture.tga",
+            lambda: save(quadrants(64, 48), "TGA"),
+            reject="unsupported-format",
+            detail="tga",
+        ),
+        Case(
+            "tga-rle",
+            "corpus/texture-rle.tga",
+            lambda: save(quadrants(64, 48), "TGA", compression="tga_rle"),
+            reject="unsupported-format",
+            detail="tga",
+        ),
+        Case(
+            "headerless-dib",
+            "corpus/clipboard.bmp",
+            lambda: save(quadrants(64, 48), "BMP")[14:],  # the BITMAPINFOHEADER first
+            reject="unsupported-format",
+            detail="dib",
+        ),
+        Case(
+            "binary-noise-without-nul",
+            "corpus/fuzz.jpg",
+            lambda: bytes(random.Random(11).randrange(128, 256) for _ in range(4096)),
+            reject="not-an-image",
+            detail="no known image signature",
         ),
     ]
 
@@ -353,7 +562,6 @@ CASES: list[Case] = [
         reject="not-an-image",
         detail="no known image signature",
     ),
-    Case("heic-unsupported", "corpus/phone.heic", heic_like, reject="unsupported-format", detail="heic"),
     Case(
         "psd-unsupported",
         "corpus/layers.jpg",
@@ -720,6 +928,8 @@ CASES: list[Case] = [
     ),
     *_orientation_cases(),
     *_refusals_that_were_false(),
+    *_heif_cases(),
+    *_refusals_that_were_misnamed(),
     *_bombs(),
     *_giants(),
 ]

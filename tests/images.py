@@ -556,7 +556,14 @@ def bmp32_alpha() -> bytes:
 
 
 def heic_like() -> bytes:
+    """A HEIC's file type box and nothing after it: no meta box, no image."""
     return struct.pack(">I", 24) + b"ftypheic" + struct.pack(">I", 0) + b"mif1heic" + bytes(64)
+
+
+def jxl_like() -> bytes:
+    """A JPEG XL container's signature box: a format recognised by its magic bytes, not rendered."""
+    signature = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
+    return signature + struct.pack(">I", 20) + b"ftypjxl \x00\x00\x00\x00jxl " + bytes(64)
 
 
 def zip_archive(name: str = "a.txt", text: str = "hello") -> bytes:
@@ -564,6 +571,118 @@ def zip_archive(name: str = "a.txt", text: str = "hello") -> bytes:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr(name, text)
     return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------
+# HEIC/HEIF, built with pillow-heif's encoder (x265): small sizes, it takes ~1 s per MP
+
+
+def heic(im: Image.Image, quality: int = 90, **options: object) -> bytes:
+    """``im`` as a HEIC (HEVC in HEIF), through pillow-heif's own encoder."""
+    import pillow_heif
+
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(im).save(buf, quality=quality, **options)
+    return buf.getvalue()
+
+
+def oriented_heic(orientation: int, width: int = 480, height: int = 320) -> bytes:
+    """Stored pixels plus EXIF ``orientation``, as a phone writes them: pillow-heif's encoder turns
+    the tag into irot/imir boxes and keeps it in the EXIF too. Upright once, or it is wrong."""
+    stored = stored_for(quadrants(width, height), orientation)
+    return heic(stored, exif=exif_bytes(orientation=orientation))
+
+
+def heic_exif_orientation_only(orientation: int = 6, width: int = 480, height: int = 320) -> bytes:
+    """Upright pixels, no irot/imir, but an EXIF orientation tag: the tag must be ignored."""
+    data = heic(quadrants(width, height), exif=exif_bytes(orientation=1))
+    tag = b"\x01\x12\x00\x03\x00\x00\x00\x01\x00\x01"  # Orientation, SHORT, 1 value: 1 (the EXIF is "MM")
+    assert data.count(tag) == 1 and b"irot" not in data
+    return data.replace(tag, tag[:-2] + bytes([0, orientation]))
+
+
+def heic_sequence(primary: int = 0) -> bytes:
+    """Three top-level images (a burst): quadrants at ``primary``, the one shown; flat frames around."""
+    import pillow_heif
+
+    frames = [Image.new("RGB", (200, 100), (10, 200, 10)), Image.new("RGB", (64, 64), BLUE)]
+    frames.insert(primary, quadrants(320, 240))
+    heif = pillow_heif.from_pillow(frames[0])
+    for frame in frames[1:]:
+        heif.add_from_pillow(frame)
+    buf = io.BytesIO()
+    heif.save(buf, quality=90, primary_index=primary)
+    return buf.getvalue()
+
+
+def heic_10bit(width: int = 300, height: int = 200) -> bytes:
+    """Quadrants as a 10-bit HEIC (16-bit samples in, 10 bits stored)."""
+    import pillow_heif
+
+    raw = quadrants(width, height).tobytes()
+    wide = struct.pack(f"<{len(raw)}H", *(v * 257 for v in raw))
+    buf = io.BytesIO()
+    pillow_heif.from_bytes(mode="RGB;16", size=(width, height), data=wide).save(buf, quality=90)
+    return buf.getvalue()
+
+
+def heic_alpha() -> bytes:
+    """Quadrants under a fully transparent band along the top, alpha as an auxiliary image."""
+    im = quadrants(300, 200).convert("RGBA")
+    alpha = Image.new("L", im.size, 255)
+    ImageDraw.Draw(alpha).rectangle((0, 0, 299, 39), fill=0)
+    im.putalpha(alpha)
+    return heic(im)
+
+
+def heic_patched(data: bytes, box: bytes, at: int, value: bytes, nth: int = 0) -> bytes:
+    """``data`` with ``value`` written ``at`` bytes into the body of its ``nth`` ``box`` (as found)."""
+    start = -1
+    for _ in range(nth + 1):
+        start = data.index(box, start + 1)
+    body = start + 4
+    return data[: body + at] + value + data[body + at + len(value) :]
+
+
+def heic_claiming(width: int, height: int) -> bytes:
+    """A tiny HEIC whose primary image's ispe claims ``width`` x ``height``."""
+    return heic_patched(heic(quadrants(64, 48)), b"ispe", 4, struct.pack(">II", width, height))
+
+
+def heic_with_boxes(box: bytes, count: int) -> bytes:
+    """A tiny HEIC with ``count`` empty ``box`` boxes after the properties in its container (ipco).
+
+    Only the header matters (the file is refused before it is decoded): sizes of the boxes
+    around are fixed up, the item locations are not.
+    """
+    data = heic(quadrants(64, 48))
+    extra = (struct.pack(">I", 8) + box) * count
+    ipco = data.index(b"ipco") - 4
+    end = ipco + int.from_bytes(data[ipco : ipco + 4], "big")
+    out = bytearray(data[:end] + extra + data[end:])
+    for name in (b"meta", b"iprp", b"ipco"):
+        at = bytes(out).index(name) - 4
+        out[at : at + 4] = struct.pack(">I", int.from_bytes(out[at : at + 4], "big") + len(extra))
+    return bytes(out)
+
+
+def heic_with_items(count: int) -> bytes:
+    """A tiny HEIC whose iinf lists ``count`` more (EXIF-typed) items than it has."""
+    data = heic(quadrants(64, 48))
+    extra = b"".join(
+        struct.pack(">I", 21) + b"infe" + bytes([2, 0, 0, 0]) + struct.pack(">HH", 100 + n, 0) + b"Exif\x00"
+        for n in range(count)
+    )
+    iinf = data.index(b"iinf") - 4
+    body = iinf + 8
+    entries = int.from_bytes(data[body + 4 : body + 6], "big")
+    out = bytearray(data[:body] + data[body : body + 4] + struct.pack(">H", entries + count))
+    out += data[body + 6 : iinf + int.from_bytes(data[iinf : iinf + 4], "big")] + extra
+    out += data[iinf + int.from_bytes(data[iinf : iinf + 4], "big") :]
+    for name in (b"meta", b"iinf"):
+        at = bytes(out).index(name) - 4
+        out[at : at + 4] = struct.pack(">I", int.from_bytes(out[at : at + 4], "big") + len(extra))
+    return bytes(out)
 
 
 # --------------------------------------------------------------------------------------
@@ -587,3 +706,45 @@ def mutations(data: bytes, seed: int, count: int) -> list[bytes]:
             del b[rnd.randrange(1, len(b)) :]
         out.append(bytes(b))
     return out
+
+
+# --------------------------------------------------------------------------------------
+# subjects (smart crops)
+
+SKY = ((118, 146, 184), (178, 192, 208))  # a muted vertical gradient: smooth, chroma well below 60
+SKIN = (206, 158, 128)
+
+
+def off_centre_subject(
+    width: int = 960, height: int = 540, at: tuple[float, float] = (0.84, 0.5), seed: int = 5
+) -> tuple[Image.Image, Image.Image]:
+    """A face-like subject off-centre on a smooth sky, and its mask (255 on the subject).
+
+    The subject is what an attention crop should keep: a skin-toned oval with grain, dark
+    eyes, brows and a mouth (detail at several scales); the sky around it is smooth and muted.
+    """
+    from PIL import ImageChops
+
+    top, bottom = SKY
+    ramp = Image.linear_gradient("L").resize((width, height))
+    bands = [ramp.point(lambda v, a=a, b=b: a + (b - a) * v // 255) for a, b in zip(top, bottom, strict=True)]
+    sky = Image.merge("RGB", bands)
+    short = min(width, height)
+    fw, fh = int(short * 0.30), int(short * 0.40)
+    x0, y0 = int(width * at[0] - fw / 2), int(height * at[1] - fh / 2)
+    face = ImageChops.add(Image.new("RGB", (fw, fh), SKIN), noise((fw, fh), seed, 48).convert("RGB"), 1, -128)
+    draw = ImageDraw.Draw(face)
+    dark = (70, 45, 35)
+    for cx in (0.32, 0.68):
+        draw.ellipse((fw * (cx - 0.09), fh * 0.34, fw * (cx + 0.09), fh * 0.44), fill=(245, 240, 235))
+        draw.ellipse((fw * (cx - 0.04), fh * 0.35, fw * (cx + 0.04), fh * 0.43), fill=dark)
+        brow = (fw * (cx - 0.12), fh * 0.28, fw * (cx + 0.12), fh * 0.26)
+        draw.line(brow, fill=dark, width=max(1, fw // 40))
+    draw.line((fw * 0.5, fh * 0.45, fw * 0.46, fh * 0.62), fill=(150, 100, 80), width=max(1, fw // 60))
+    draw.arc((fw * 0.3, fh * 0.6, fw * 0.7, fh * 0.8), 20, 160, fill=dark, width=max(1, fw // 40))
+    oval = Image.new("L", (fw, fh), 0)
+    ImageDraw.Draw(oval).ellipse((0, 0, fw - 1, fh - 1), fill=255)
+    sky.paste(face, (x0, y0), oval)
+    mask = Image.new("L", (width, height), 0)
+    mask.paste(oval, (x0, y0))
+    return sky, mask

@@ -14,7 +14,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -76,6 +76,9 @@ class Usage:
     emails: int = 0
     moderated: int = 0
     stored_bytes: int = 0
+    # The X-Ray rule the workflow's executions match: the template's, else X-Ray's default.
+    trace_reservoir_per_second: float | None = None
+    trace_fixed_rate: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -181,6 +184,9 @@ def measure(cloud: LocalCloud, executions: Sequence[str], images: int, lambda_lo
             prices: Mapping[str, Any]) -> Usage:
     """Sum what the given executions of a fresh local cloud consumed."""
     usage = Usage(images=images, executions=len(executions), lambda_log_bytes=lambda_log_bytes)
+    rule = workflow_sampling_rule(cloud.template, cloud.resolver.resolve)
+    if rule is not None:
+        usage.trace_reservoir_per_second, usage.trace_fixed_rate = rule
     invocations = list(cloud.lambdas.invocations)
     usage.lambda_requests = len(invocations)
     billed = [lambda_billed_seconds(inv, prices) for inv in invocations]
@@ -226,19 +232,37 @@ def measure(cloud: LocalCloud, executions: Sequence[str], images: int, lambda_lo
     return usage
 
 
-def xray_sampled_fraction(images_per_month: float, prices: Mapping[str, Any]) -> float:
-    """Share of executions X-Ray's default rule records at this upload rate."""
+def workflow_sampling_rule(template: Mapping[str, Any], resolve: Callable[[Any], Any]
+                           ) -> tuple[float, float] | None:
+    """(reservoir per second, fixed rate) of the template's X-Ray rule for Step Functions, if any."""
+    for res in (template.get("Resources") or {}).values():
+        if res.get("Type") != "AWS::XRay::SamplingRule":
+            continue
+        rule = resolve((res.get("Properties") or {}).get("SamplingRule") or {})
+        if rule.get("ServiceType") == "AWS::StepFunctions::StateMachine":
+            return float(rule.get("ReservoirSize", 0)), float(rule.get("FixedRate", 0))
+    return None
+
+
+def xray_sampled_fraction(images_per_month: float, prices: Mapping[str, Any],
+                          reservoir_per_second: float | None = None,
+                          fixed_rate: float | None = None) -> float:
+    """Share of executions a sampling rule records at this upload rate (X-Ray's default rule
+    unless one is given)."""
     xray = prices["xray"]
-    reservoir = min(images_per_month, xray["default_rule_reservoir_per_second"] * SECONDS_PER_MONTH)
+    per_second = xray["default_rule_reservoir_per_second"] if reservoir_per_second is None \
+        else reservoir_per_second
+    rate = xray["default_rule_fixed_rate"] if fixed_rate is None else fixed_rate
+    reservoir = min(images_per_month, per_second * SECONDS_PER_MONTH)
     rest = images_per_month - reservoir
-    return (reservoir + xray["default_rule_fixed_rate"] * rest) / max(1.0, images_per_month)
+    return (reservoir + rate * rest) / max(1.0, images_per_month)
 
 
 def bill(usage: Usage, prices: Mapping[str, Any],
          images_per_month: float = DEFAULT_IMAGES_PER_MONTH) -> list[Line]:
     """Dollars per million images for each item, under STANDARD and under EXPRESS.
 
-    Only X-Ray depends on volume (its default rule traces the first upload of every
+    Only X-Ray depends on volume (a rule with a reservoir traces the first upload of every
     second): ``images_per_month`` says which volume to price it at.
     """
     n = max(1, usage.images)
@@ -246,6 +270,8 @@ def bill(usage: Usage, prices: Mapping[str, Any],
     sf, lam, s3, sns = prices["stepfunctions"], prices["lambda"], prices["s3"], prices["sns"]
     cw, xray, rek = prices["cloudwatch"], prices["xray"], prices["rekognition"]
     gb = 1024**3
+    sampling = "default sampling" if usage.trace_fixed_rate is None else (
+        f"sampling rule: {usage.trace_reservoir_per_second:g}/s then {usage.trace_fixed_rate:.0%}")
 
     def line(item: str, qty: float, unit: str, standard: float, express: float | None = None) -> Line:
         express_price = standard if express is None else express
@@ -266,8 +292,10 @@ def bill(usage: Usage, prices: Mapping[str, Any],
         line("CloudWatch Logs, Lambda", usage.lambda_log_bytes / gb, "GB", cw["logs_ingestion_per_gb"]),
         line("CloudWatch Logs, Express executions (ERROR level)", usage.express_log_bytes / gb, "GB",
              0.0, cw["logs_ingestion_per_gb"]),
-        line(f"X-Ray traces (default sampling, {images_per_month:,.0f} images/month)",
-             usage.executions * xray_sampled_fraction(images_per_month, prices), "traces",
+        line(f"X-Ray traces ({sampling}, {images_per_month:,.0f} images/month)",
+             usage.executions * xray_sampled_fraction(images_per_month, prices,
+                                                      usage.trace_reservoir_per_second,
+                                                      usage.trace_fixed_rate), "traces",
              xray["per_trace_recorded"]),
         line("EventBridge (S3 events on the default bus)", usage.executions, "events",
              prices["eventbridge"]["per_s3_event_on_default_bus"]),

@@ -1,8 +1,19 @@
-"""What `thumbflow run` shows a person: a table on the terminal, a contact sheet in HTML."""
+"""What `thumbflow run` shows a person: a table on the terminal, a contact sheet in HTML.
+
+The sheet is one file: each source's placeholder is drawn inline, its colour as a swatch and
+its BlurHash decoded here (the algorithm's few lines of cosines) into a tiny PNG data URL, the
+background of a box the browser scales it up to smoothly, as a front-end would show it before
+the thumbnail loads.
+"""
 
 from __future__ import annotations
 
+import base64
 import html
+import math
+import re
+import struct
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
@@ -42,7 +53,92 @@ figure{margin:0;text-align:center} figcaption{font-size:12px;color:#555}
 img{background:repeating-conic-gradient(#ddd 0 25%,#fff 0 50%) 0 0/16px 16px;max-width:100%;
 max-height:260px;width:auto;height:auto}
 .err{font-family:ui-monospace,monospace;white-space:pre-wrap;color:#b42318}
+.hint{display:flex;gap:8px;align-items:center;margin-top:6px;font-size:12px;color:#555}
+.swatch{display:inline-block;width:24px;height:24px;border:1px solid #ccc;border-radius:4px}
+.blur{display:inline-block;background-size:100% 100%;image-rendering:auto;border-radius:4px}
+.hint code{font-family:ui-monospace,monospace}
 """
+
+_B83 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
+_COLOUR = re.compile(r"#[0-9a-f]{6}")
+_DRAWN = 16  # pixels along the decoded placeholder's longer side (4x3 terms need no more)
+
+
+def _number(text: str) -> int:
+    value = 0
+    for char in text:
+        value = value * 83 + _B83.index(char)
+    return value
+
+
+def _linear(channel: int) -> float:
+    c = channel / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def _gamma(value: float) -> int:
+    v = min(1.0, max(0.0, value))
+    return int(255 * (12.92 * v if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055) + 0.5)
+
+
+def blurhash_pixels(blurhash: str, width: int, height: int) -> list[bytes]:
+    """Rows of RGB bytes that ``blurhash`` describes at ``width`` x ``height``; ValueError if malformed."""
+    if len(blurhash) < 6 or any(c not in _B83 for c in blurhash):
+        raise ValueError("not a BlurHash")
+    nx, ny = _number(blurhash[0]) % 9 + 1, _number(blurhash[0]) // 9 + 1
+    if len(blurhash) != 4 + 2 * nx * ny:
+        raise ValueError("BlurHash length does not match its components")
+    scale = (_number(blurhash[1]) + 1) / 166
+    dc = _number(blurhash[2:6])
+    terms = [[_linear(dc >> 16), _linear(dc >> 8 & 255), _linear(dc & 255)]]
+    for at in range(6, len(blurhash), 2):
+        v = _number(blurhash[at : at + 2])
+        quants = (v // 361, v // 19 % 19, v % 19)
+        terms.append([math.copysign(((q - 9) / 9) ** 2, q - 9) * scale for q in quants])
+    across = [[math.cos(math.pi * i * x / width) for i in range(nx)] for x in range(width)]
+    down = [[math.cos(math.pi * j * y / height) for j in range(ny)] for y in range(height)]
+    rows = []
+    for y in range(height):
+        row = bytearray()
+        for x in range(width):
+            for c in range(3):
+                row.append(_gamma(sum(terms[j * nx + i][c] * across[x][i] * down[y][j]
+                                      for j in range(ny) for i in range(nx))))
+        rows.append(bytes(row))
+    return rows
+
+
+def png_data_url(rows: list[bytes]) -> str:
+    """An 8-bit RGB PNG of ``rows`` as a data: URL."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", len(rows[0]) // 3, len(rows), 8, 2, 0, 0, 0)
+    data = zlib.compress(b"".join(b"\x00" + row for row in rows))
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _placeholder(r: SourceResult) -> str:
+    """The source's placeholder as the sheet shows it: a swatch, the BlurHash drawn, its text."""
+    hint = r.placeholder or {}
+    colour, blurhash = str(hint.get("color", "")), str(hint.get("blurhash", ""))
+    if not _COLOUR.fullmatch(colour):
+        return ""
+    shown = max(r.thumbnails, key=lambda t: t["width"] * t["height"], default=None)
+    aspect = shown["height"] / shown["width"] if shown else 0.75
+    if aspect <= 1:
+        w, h = _DRAWN, max(1, round(_DRAWN * aspect))
+    else:
+        w, h = max(1, round(_DRAWN / aspect)), _DRAWN
+    try:
+        url = png_data_url(blurhash_pixels(blurhash, w, h))
+        drawn = (f"<span class='blur' title='BlurHash, drawn' style='background-image:url({url});"
+                 f"width:{w * 8}px;height:{h * 8}px'></span>")
+    except ValueError:
+        drawn = ""
+    return (f"<div class='hint'><span class='swatch' style='background:{colour}' title='{colour}'></span>"
+            f"{drawn}<code>{html.escape(colour)} {html.escape(blurhash)}</code></div>")
 
 
 def contact_sheet(results: Sequence[SourceResult], out_dir: Path) -> Path:
@@ -61,6 +157,7 @@ def contact_sheet(results: Sequence[SourceResult], out_dir: Path) -> Path:
         if r.events:
             told = ", ".join(html.escape(str(e.get("detail-type"))) for e in r.events)
             parts.append(f"<div class='events'><small>events: {told}</small></div>")
+        parts.append(_placeholder(r))
         parts.append("<div class='thumbs'>")
         for t in r.thumbnails:
             rel = safe_local_path(out_dir, t["key"]).relative_to(out_dir.resolve()).as_posix()

@@ -1,7 +1,9 @@
 """`thumbflow run`: upload images, let the rule start executions, collect what happened.
 
 The result of each source follows the contract in DESIGN.md (one JSON object
-per source with status, error, cause, execution, thumbnails and alerts).
+per source with status, error, cause, execution, thumbnails and alerts, plus the
+events published for it and its placeholder: the BlurHash and colour the manifest's
+thumbnails carry).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class SourceResult:
     alerts: list[str] = field(default_factory=list)
     outcome: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
+    placeholder: dict[str, str] | None = None  # {"blurhash", "color"}; None without thumbnails
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,10 +72,8 @@ def result_of(cloud: LocalCloud, execution_arn: str, source: str, key: str,
     """Shape one finished execution into the contract's record."""
     desc = cloud.describe(execution_arn)
     output = json.loads(desc.get("output") or "null") or {}
-    thumbs = [
-        {k: t.get(k) for k in ("key", "width", "height", "bytes", "format", "tags")}
-        for t in output.get("thumbnails", [])
-    ] if isinstance(output, dict) else []
+    manifest = output.get("thumbnails", []) if isinstance(output, dict) else []
+    thumbs = [{k: t.get(k) for k in ("key", "width", "height", "bytes", "format", "tags")} for t in manifest]
     return SourceResult(
         source=source,
         key=key,
@@ -84,7 +85,17 @@ def result_of(cloud: LocalCloud, execution_arn: str, source: str, key: str,
         alerts=alerts_by_execution.get(execution_arn, []),
         outcome=output.get("outcome") if isinstance(output, dict) else None,
         events=events_about(cloud, key, execution_arn),
+        placeholder=placeholder_of(manifest),
     )
+
+
+def placeholder_of(manifest: Iterable[dict[str, Any]]) -> dict[str, str] | None:
+    """The source's placeholder: every thumbnail of one render carries the same; the first that has one."""
+    for thumb in manifest:
+        found = thumb.get("placeholder")
+        if isinstance(found, dict) and found.get("blurhash") and found.get("color"):
+            return {"blurhash": str(found["blurhash"]), "color": str(found["color"])}
+    return None
 
 
 def alerts_by_execution(cloud: LocalCloud) -> dict[str, list[str]]:

@@ -20,7 +20,7 @@ MAX_KEY_BYTES = 1024
 class OutputFormat:
     """A format thumbnails are written in."""
 
-    name: str  # as Configure spells it: jpeg, png, webp
+    name: str  # as Configure spells it: jpeg, png, webp, avif
     extension: str  # in thumbnail keys and on-demand URLs
     content_type: str
 
@@ -29,6 +29,7 @@ OUTPUTS: dict[str, OutputFormat] = {
     "jpeg": OutputFormat("jpeg", "jpg", "image/jpeg"),
     "png": OutputFormat("png", "png", "image/png"),
     "webp": OutputFormat("webp", "webp", "image/webp"),
+    "avif": OutputFormat("avif", "avif", "image/avif"),
 }
 
 AUTO = "auto"
@@ -40,7 +41,7 @@ CONFIGURABLE: tuple[str, ...] = (*OUTPUTS, AUTO)
 BY_EXTENSION: dict[str, OutputFormat] = {f.extension: f for f in OUTPUTS.values()}
 """Thumbnail extension -> format: what an on-demand URL may end with."""
 
-SOURCE_EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "gif", "tif", "tiff")
+SOURCE_EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "heic", "heif")
 """Extensions a source may have, in the order the on-demand resizer looks for one."""
 
 MAX_SUFFIX_BYTES = len(f"_{MAX_SIDE}x{MAX_SIDE}.") + max(len(f.extension) for f in OUTPUTS.values())

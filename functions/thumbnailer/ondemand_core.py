@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import admission, formats, storage, thumbnails
+from . import admission, formats, ownership, singleflight, storage, thumbnails
 from .allowlist import Allowlist
 from .errors import ImageRejected, SourceChanged, TransientError
 from .naming import ThumbnailName, thumbnail_key
@@ -27,10 +27,20 @@ PRESIGN_SECONDS = 300
 
 
 def find_source(settings: Settings, key: str, name: ThumbnailName) -> storage.ObjectInfo | None:
-    """The source whose thumbnail name is ``key``; only candidates that map back to it count."""
-    for candidate in source_candidates(name):
-        if thumbnail_key(candidate, name.width, name.height, name.extension) != key:
-            continue  # e.g. a stem ending in '/' would name a different thumbnail
+    """The source whose thumbnail name is ``key``: the stem's owner when one has claimed the
+    names (``ownership``), else the first candidate that exists; only keys that map back count."""
+    def maps_back(candidate: str) -> bool:  # e.g. a stem ending in '/' names a different thumbnail
+        return thumbnail_key(candidate, name.width, name.height, name.extension) == key
+
+    candidates = [c for c in source_candidates(name) if maps_back(c)]
+    if not candidates:
+        return None
+    owner = ownership.owner_of_stem(settings, name.stem)
+    if owner is not None and maps_back(owner):
+        info = storage.head(settings.source_bucket, owner)
+        if info is not None:
+            return info
+    for candidate in candidates:
         info = storage.head(settings.source_bucket, candidate)
         if info is not None:
             return info
@@ -90,7 +100,7 @@ def answer(
                      f"{name.width}x{name.height} is not an allowed size; allowed: {', '.join(labels)}",
                      allowed=labels)
     try:
-        return _render_or_reuse(settings, allow, key, name, spec, inline_limit)
+        return _render_or_reuse(settings, allow, key, name, spec, inline_limit, head=method == "HEAD")
     except (TransientError, SourceChanged) as exc:
         return error(503, "try-again", str(exc), headers={"Retry-After": "1"})
 
@@ -102,6 +112,8 @@ def _render_or_reuse(
     name: ThumbnailName,
     spec: SizeSpec,
     inline_limit: int,
+    *,
+    head: bool = False,
 ) -> Response:
     source = find_source(settings, key, name)
     if source is None:
@@ -109,22 +121,43 @@ def _render_or_reuse(
     if source.size > settings.max_source_bytes:
         return error(422, "too-many-bytes",
                      f"{source.key} has {source.size} bytes (limit {settings.max_source_bytes})")
-    stored = storage.get(settings.thumbnail_bucket, key)
-    if stored is not None:
-        info, body = stored
-        # The workflow stores Configure sizes under their own spec (often format "auto"), so
-        # its output for the same box counts as current instead of being rendered again.
-        digests = {thumbnails.spec_digest(s) for s in [spec, *allow.same_box(spec)]}
-        if thumbnails.is_current(info.metadata, source.etag, digests):
-            if info.size > inline_limit:
-                return _deliver(settings, key, info.size, "stored", inline_limit)
-            return _image(body, info, settings, "stored")
+    # The workflow stores Configure sizes under their own spec (often format "auto"), so its
+    # output for the same box counts as current instead of being rendered again.
+    digests = {thumbnails.spec_digest(s) for s in [spec, *allow.same_box(spec)]}
+
+    def stored() -> Response | None:
+        got = storage.get(settings.thumbnail_bucket, key)
+        if got is None or not thumbnails.is_current(got[0].metadata, source.etag, digests):
+            return None
+        info, body = got
+        if info.size > inline_limit:
+            return _deliver(settings, key, info.size, "stored", inline_limit)
+        return _image(body, info, settings, "stored")
+
+    found = stored()
+    if found is not None:
+        return found
+    if head:  # a HEAD only asks: it never pays for a render
+        return error(404, "not-rendered", f"{key} is not stored yet; a GET renders it")
+
     try:
-        # Header only, before anything decodes: what would not fit this function is refused.
+        # Header only, before anything decodes or any lease is written: what would not fit
+        # this function is refused without a write.
         admission.judge(source, settings, [RenderGroup((spec,))])
-        made = thumbnails.make(settings, source, [spec], made_by="on-demand", reuse=False)[0]
     except ImageRejected as exc:
         return error(422, exc.reason, f"{source.key} is not an image we can render: {exc}")
-    if made.key != key:  # formats are explicit here, so the name is fully determined
-        raise RuntimeError(f"rendered {made.key}, expected {key}")
-    return _deliver(settings, key, made.bytes, "rendered", inline_limit)
+
+    def render() -> Response:
+        try:
+            made = thumbnails.make(settings, source, [spec], made_by="on-demand", reuse=False)[0]
+        except ImageRejected as exc:
+            return error(422, exc.reason, f"{source.key} is not an image we can render: {exc}")
+        if made.key != key:  # formats are explicit here, so the name is fully determined
+            raise RuntimeError(f"rendered {made.key}, expected {key}")
+        return _deliver(settings, key, made.bytes, "rendered", inline_limit)
+
+    answer = singleflight.once(settings, key, render, stored)
+    if answer is None:
+        raise TransientError(f"{key} is being rendered by another request; try again")
+    assert isinstance(answer, Response)
+    return answer

@@ -12,6 +12,7 @@ The workflow, the on-demand resizer and the purge all go through this module.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from . import storage
@@ -42,9 +43,32 @@ def _owner(body: bytes) -> str | None:
     return owner if isinstance(owner, str) else None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A stem's claim as read: who owns the names, and the claim object's ETag."""
+
+    owner: str | None  # None: unreadable, so it is replaced
+    etag: str
+
+
+def look(settings: Settings, source_key: str) -> Claim | None:
+    """The claim of ``source_key``'s stem, None when nobody claimed it.
+
+    No claim means no thumbnail was ever written under the stem (the claim comes first and
+    the purge drops it last), so the workflow has nothing to look for before rendering.
+    """
+    got = storage.get(settings.thumbnail_bucket, claim_key(source_key))
+    return None if got is None else Claim(_owner(got[1]), got[0].etag)
+
+
 def owner_of(settings: Settings, source_key: str) -> str | None:
     """The source that owns the thumbnail names of ``source_key``'s stem, if any has claimed them."""
-    got = storage.get(settings.thumbnail_bucket, claim_key(source_key))
+    return owner_of_stem(settings, key_stem(source_key))
+
+
+def owner_of_stem(settings: Settings, stem: str) -> str | None:
+    """The source that owns the thumbnail names ``<stem>_…``, if any has claimed them."""
+    got = storage.get(settings.thumbnail_bucket, stem + CLAIM_SUFFIX)
     return None if got is None else _owner(got[1])
 
 
@@ -60,17 +84,22 @@ def _write(settings: Settings, source_key: str, *, if_match: str | None) -> None
     )
 
 
-def claim(settings: Settings, source_key: str) -> None:
-    """Make ``source_key`` the owner of its stem's thumbnail names, or refuse it by name."""
+_UNREAD = Claim(None, "")
+
+
+def claim(settings: Settings, source_key: str, looked: Claim | None = _UNREAD) -> None:
+    """Make ``source_key`` the owner of its stem's thumbnail names, or refuse it by name.
+
+    ``looked``: what ``look`` just found, so the first attempt need not read the claim again.
+    """
     key = claim_key(source_key)
-    for _ in range(ATTEMPTS):
-        got = storage.get(settings.thumbnail_bucket, key)
+    for attempt in range(ATTEMPTS):
+        found = look(settings, source_key) if attempt or looked is _UNREAD else looked
         try:
-            if got is None:
+            if found is None:
                 _write(settings, source_key, if_match=None)
                 return
-            info, body = got
-            owner = _owner(body)
+            owner = found.owner
             if owner == source_key:
                 return
             if owner is not None and storage.head(settings.source_bucket, owner) is not None:
@@ -79,7 +108,7 @@ def claim(settings: Settings, source_key: str) -> None:
                     f"its thumbnails would be named like those of {owner}, which has the same "
                     f"name without its extension and came first; rename one of them",
                 )
-            _write(settings, source_key, if_match=info.etag)  # the owner is gone: take over
+            _write(settings, source_key, if_match=found.etag)  # the owner is gone: take over
             return
         except storage.WriteConflict:
             continue  # another source claimed or took over meanwhile: look again

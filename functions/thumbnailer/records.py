@@ -107,6 +107,9 @@ class Thumbnail:
     format: str
     tags: Mapping[str, str]
     reused: bool = False
+    # What a front-end shows while it loads: {"blurhash", "color"} of the source's whole frame
+    # (``imaging.Placeholder``); None for a thumbnail stored before placeholders were made.
+    placeholder: Mapping[str, str] | None = None
 
     @property
     def path(self) -> str:
@@ -124,6 +127,7 @@ class Thumbnail:
             "format": self.format,
             "tags": dict(self.tags),
             "reused": self.reused,
+            "placeholder": dict(self.placeholder) if self.placeholder is not None else None,
         }
 
 

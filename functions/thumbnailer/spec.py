@@ -17,6 +17,10 @@ from .errors import ConfigError
 from .formats import MAX_SIDE
 
 FITS = ("inside", "cover")
+# Where a cover crop sits: in the middle, or where the image itself is most interesting
+# (``imaging.attention``). "center" is read as "centre".
+GRAVITIES = ("centre", "smart")
+DEFAULT_GRAVITY = "centre"
 DEFAULT_QUALITY = 80
 
 
@@ -30,6 +34,12 @@ class SizeSpec:
     format: str = "auto"
     quality: int = DEFAULT_QUALITY
     name: str = ""
+    gravity: str = DEFAULT_GRAVITY
+
+    @property
+    def smart(self) -> bool:
+        """A cover crop placed by the image's content (or a focal point) rather than centred."""
+        return self.fit == "cover" and self.gravity == "smart"
 
     @property
     def label(self) -> str:
@@ -37,7 +47,12 @@ class SizeSpec:
         return f"{self.width}x{self.height}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The Configure entry; ``gravity`` only when it is not the default, so a size written
+        without it travels (and is digested, ``thumbnails.spec_digest``) exactly as before."""
+        body = asdict(self)
+        if self.gravity == DEFAULT_GRAVITY:
+            del body["gravity"]
+        return body
 
 
 def _which(raw: Mapping[str, Any]) -> str:
@@ -72,7 +87,13 @@ def parse_size(raw: Mapping[str, Any]) -> SizeSpec:
         raise ConfigError(f"{which}: quality must be an integer") from exc
     if not 1 <= quality <= 100:
         raise ConfigError(f"{which}: quality {quality} is outside 1..100")
-    return SizeSpec(width, height, fit, fmt, quality, str(raw.get("name", "")))
+    gravity = str(raw.get("gravity", DEFAULT_GRAVITY)).lower()
+    gravity = "centre" if gravity == "center" else gravity
+    if gravity not in GRAVITIES:
+        raise ConfigError(f"{which}: gravity {gravity!r} is not one of {', '.join(GRAVITIES)}")
+    if gravity != DEFAULT_GRAVITY and fit != "cover":
+        raise ConfigError(f"{which}: gravity {gravity!r} places a crop: it needs fit cover")
+    return SizeSpec(width, height, fit, fmt, quality, str(raw.get("name", "")), gravity)
 
 
 def parse_sizes(raw: Sequence[Mapping[str, Any]]) -> list[SizeSpec]:

@@ -12,10 +12,10 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from importlib.metadata import version
 
-from . import formats, imaging, ownership, storage
+from . import faces, formats, imaging, ownership, storage
 from .errors import ImageRejected, TransientError
 from .naming import key_stem, thumbnail_key
-from .records import Thumbnail
+from .records import PinnedSource, Thumbnail
 from .settings import Settings
 from .spec import SizeSpec
 
@@ -23,13 +23,17 @@ from .spec import SizeSpec
 # output changes; the second is the exact Pillow that encodes (the bundle and the local
 # environment pin the same one), so an upgrade re-renders stored thumbnails instead of
 # leaving them stale.
-RENDER_VERSION = f"1+pillow-{version('pillow')}"
+RENDER_VERSION = f"2+pillow-{version('pillow')}"
 # Conditional writes lost to concurrent writers before giving up (TransientError: retried).
 WRITE_ATTEMPTS = 4
 
 
 def spec_digest(spec: SizeSpec) -> str:
-    """Identifies what a thumbnail was made with, so a changed spec is never served stale."""
+    """Identifies what a thumbnail was made with, so a changed spec is never served stale.
+
+    A size without ``gravity`` (centred, the default) has no ``gravity`` in ``to_dict``: its
+    digest is the one it had before gravity existed (at the same ``RENDER_VERSION``).
+    """
     body = {k: v for k, v in spec.to_dict().items() if k != "name"}
     body["render"] = RENDER_VERSION
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
@@ -65,6 +69,17 @@ def check_key_room(source_key: str) -> None:
         )
 
 
+def placeholder_metadata(placeholder: imaging.Placeholder | None) -> dict[str, str]:
+    """The placeholder as S3 user metadata (ASCII: a BlurHash's alphabet is, and so is #rrggbb)."""
+    return {} if placeholder is None else {"blurhash": placeholder.blurhash, "color": placeholder.color}
+
+
+def stored_placeholder(metadata: Mapping[str, str]) -> dict[str, str] | None:
+    """The placeholder a stored thumbnail carries; None if it was stored without one."""
+    blurhash, color = metadata.get("blurhash"), metadata.get("color")
+    return {"blurhash": blurhash, "color": color} if blurhash and color else None
+
+
 def _reusable(
     source: storage.Pinned, spec: SizeSpec, key: str, info: storage.ObjectInfo | None
 ) -> Thumbnail | None:
@@ -81,6 +96,7 @@ def _reusable(
         format=meta.get("format", key.rsplit(".", 1)[-1]),
         tags=thumbnail_tags(spec, source.etag, meta.get("made-by", "workflow")),
         reused=True,
+        placeholder=stored_placeholder(meta),
     )
 
 
@@ -124,7 +140,8 @@ def make(
     with the same name but another extension is refused as ``name-collision``). A write lost to
     a duplicate execution of the same bytes reuses the winner's thumbnail, so each is written
     once. ``reuse`` (the workflow) first looks for thumbnails already made from these bytes;
-    the on-demand resizer, called on a miss, does not.
+    the on-demand resizer, called on a miss, does not. ``smart`` sizes of a validated source
+    centre on its largest face when face-aware crops are on (``faces``).
     """
     check_key_room(source.key)
     done: dict[int, Thumbnail] = {}
@@ -139,8 +156,10 @@ def make(
                 done[i] = found
     todo = [(i, s) for i, s in enumerate(specs) if i not in done]
     if todo:
+        wanted = [s for _, s in todo]
+        focus = faces.focus(source, wanted) if isinstance(source, PinnedSource) else None
         data = storage.read(source)
-        renditions = imaging.render(data, [s for _, s in todo], max_pixels=settings.max_source_pixels)
+        renditions = imaging.render(data, wanted, max_pixels=settings.max_source_pixels, focus=focus)
         storage.confirm(source)
         # Only the source that owns the stem writes its thumbnail names (name-collision otherwise).
         ownership.claim(settings, source.key)
@@ -178,6 +197,7 @@ def _store(
                     "height": str(out.height),
                     "format": out.format,
                     "made-by": made_by,
+                    **placeholder_metadata(out.placeholder),
                 },
                 if_match=expected,
                 if_absent=expected is None,
@@ -193,5 +213,7 @@ def _store(
             storage.confirm(source)
             seen[key] = info.etag if info is not None else None
             continue
-        return Thumbnail(key, spec.label, out.width, out.height, len(out.body), out.format, tags)
+        placeholder = out.placeholder.to_dict() if out.placeholder is not None else None
+        return Thumbnail(key, spec.label, out.width, out.height, len(out.body), out.format, tags,
+                         placeholder=placeholder)
     raise TransientError(f"{key}: {WRITE_ATTEMPTS} conditional writes lost to concurrent writers")

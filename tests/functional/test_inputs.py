@@ -64,12 +64,13 @@ def test_malformed_input_is_a_named_rejection_with_an_alert(
     desc = cloud.wait(cloud.execute(build(cloud)))
     assert desc["status"] == "FAILED" and desc["error"] == "ImageRejected", desc
     assert desc["cause"].startswith(f"{reason}:"), desc["cause"]
-    (alert,) = alerts_of(cloud, desc["executionArn"])
+    alerts = alerts_of(cloud, desc["executionArn"])
+    (alert,) = alerts
     assert alert["error"] == "ImageRejected" and alert["cause"] == desc["cause"]
     assert len(json.dumps(alert)) < 8 * 1024  # a huge key is not repeated in full
     assert "cannot be re-run as it is" in alert["howToRerun"]
     record("Inputs", case, f"FAILED ImageRejected ({reason}), one alert",
-           f"{desc['status']} {desc['error']} ({desc['cause'].split(':')[0]}), {len([alert])} alert")
+           f"{desc['status']} {desc['error']} ({desc['cause'].split(':')[0]}), {len(alerts)} alert")
 
 
 @pytest.mark.parametrize("detail_type", ["Object Deleted", "Object Tags Added", "Object Restore Completed"])
@@ -96,6 +97,7 @@ def test_version_the_bucket_does_not_have_is_a_named_rejection(cloud: LocalCloud
     assert desc["status"] == "FAILED" and desc["error"] == "ImageRejected", desc
     reason = desc["cause"].split(":")[0]
     assert reason in ("bad-version", "missing"), desc["cause"]
-    assert len(alerts_of(cloud, desc["executionArn"])) == 1
+    alerts = alerts_of(cloud, desc["executionArn"])
+    assert len(alerts) == 1
     record("Inputs", "a version id the bucket does not have", "FAILED ImageRejected (named), one alert",
-           f"{desc['status']} {desc['error']} ({reason}), 1 alert")
+           f"{desc['status']} {desc['error']} ({reason}), {len(alerts)} alert")

@@ -84,7 +84,9 @@ def test_render_over_memory_size_ends_as_runtime_out_of_memory(templates: Callab
     record("Limits", "Resize over its MemorySize (128 MB, a 20 MP PNG)",
            "worker killed; Runtime.OutOfMemory as Lambda reports it; not retried, retry pass, "
            "FAILED ThumbnailsFailed, one alert",
-           f"{len(resize)} x {resize[0].error} (peak over 128 MB); {desc['status']} {desc['error']}")
+           f"{len(resize)} x {', '.join(sorted({str(i.error) for i in resize}))} "
+           f"({sum(i.peak_rss_mb > 128 for i in resize)} peaked over 128 MB); "
+           f"{desc['status']} {desc['error']}")
 
 
 def test_cpu_bound_render_below_a_full_vcpu_ends_as_sandbox_timedout(templates: Callable[..., Path]) -> None:
@@ -103,7 +105,8 @@ def test_cpu_bound_render_below_a_full_vcpu_ends_as_sandbox_timedout(templates: 
                                               "after 1.00 seconds"}
     record("Limits", "Resize CPU-bound past its Timeout at 128 MB (CPU counted 1769/128 times)",
            "worker killed; Sandbox.Timedout; retry pass, FAILED ThumbnailsFailed, one alert",
-           f"{len(resize)} x {resize[0].error}; {desc['status']} {desc['error']}")
+           f"{len(resize)} x {', '.join(sorted({str(i.error) for i in resize}))}; "
+           f"{desc['status']} {desc['error']}")
 
 
 def test_each_worker_has_its_functions_environment_only(templates: Callable[..., Path]) -> None:

@@ -133,4 +133,5 @@ def test_refusals_follow_the_redirect_and_store_nothing(
         assert "200x200" in json.loads(body)["allowed"]
     assert stored(cloud) == before
     record("Security", f"GET /t/{path} over HTTP", f"302 to the resizer, then {status}, nothing stored",
-           f"302 then {answer} {json.loads(body)['error']}, nothing stored")
+           f"{first} then {answer} {json.loads(body)['error']}, "
+           f"stored objects {'unchanged' if stored(cloud) == before else 'changed'}")

@@ -9,6 +9,8 @@ Buckets and resource-based policies are in test_resource_policies.py.
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -109,11 +111,13 @@ EXPECTED_GRANTS: dict[str, set[Grant]] = {
     | SAM_XRAY_INLINE_GRANTS,
     # The role SAM makes for the EventBridge rule that starts the workflow.
     "ThumbnailWorkflowUpload": {("states:StartExecution", "ThumbnailWorkflow", "")},
-    # Reads sources (never writes them), writes tagged thumbnails, reads Configure's sizes.
+    # Reads sources (never writes them), writes tagged thumbnails, reads Configure's sizes;
+    # drops its own render lease (<thumbnail key>.rendering, deleted If-Match) and nothing else.
     "OnDemandFunction": {
         ("s3:GetObject", "SourceBucket/*", ""),
         ("s3:GetObject", "ThumbnailBucket/*", ""),
         ("s3:PutObject", "ThumbnailBucket/*", ""),
+        ("s3:DeleteObject", "ThumbnailBucket/*.rendering", ""),
         ("s3:PutObjectTagging", "ThumbnailBucket/*", ""),
         ("states:DescribeStateMachine", "ThumbnailWorkflow", ""),
     }
@@ -180,6 +184,11 @@ EXPECTED_TRUSTED_SERVICE: dict[str, str] = {
 STAR_RESOURCE_ACTION_PREFIXES = ("rekognition:Detect", "xray:", *EXPRESS_LOGGING_ACTIONS)
 
 
+def listed(items: Iterable[tuple[str, ...]]) -> str:
+    """What a check found, for its reliability row: "none" only when it found nothing."""
+    return "; ".join(" ".join(item) for item in items) or "none"
+
+
 # ---------------------------------------------------------------- per-role expectations
 
 
@@ -201,13 +210,11 @@ def test_role_grants_exactly(all_grants: dict[str, set[Grant]], owner: str) -> N
     """Each role may do what its job needs, and nothing more."""
     actual = all_grants[owner]
     expected = EXPECTED_GRANTS[owner]
-    assert actual == expected, {
-        "unexpected": sorted(actual - expected),
-        "missing": sorted(expected - actual),
-    }
+    unexpected, missing = sorted(actual - expected), sorted(expected - actual)
+    assert actual == expected, {"unexpected": unexpected, "missing": missing}
     record("Security", f"IAM role of {owner}: exact grants",
            "exactly the listed (action, resource, condition) set",
-           f"{len(actual)} grants, none extra, none missing")
+           f"{len(actual)} grants; extra: {listed(unexpected)}; missing: {listed(missing)}")
 
 
 @pytest.mark.parametrize("owner", sorted(EXPECTED_MANAGED_POLICIES))
@@ -255,7 +262,7 @@ def test_no_wildcard_or_privileged_actions(all_grants: dict[str, set[Grant]]) ->
         if "*" in action or action.lower() == "iam:passrole"
     )
     assert bad == []
-    record("Security", "IAM: wildcard actions (s3:*, *) and iam:PassRole", "none in any role", "none")
+    record("Security", "IAM: wildcard actions (s3:*, *) and iam:PassRole", "none in any role", listed(bad))
 
 
 def test_star_resource_only_for_resourceless_actions(all_grants: dict[str, set[Grant]]) -> None:
@@ -267,8 +274,11 @@ def test_star_resource_only_for_resourceless_actions(all_grants: dict[str, set[G
         if resource == "*" and not action.startswith(STAR_RESOURCE_ACTION_PREFIXES)
     )
     assert bad == []
+    on_star = sorted({action for owner_grants in all_grants.values()
+                      for action, resource, _ in owner_grants if resource == "*"})
     record("Security", "IAM: Resource \"*\"",
-           "only rekognition:Detect*, xray:*, Express logging (as AWS documents it)", "no other action")
+           "only rekognition:Detect*, xray:*, Express logging (as AWS documents it)",
+           f"{len(on_star)} actions ({', '.join(on_star)}); any other: {listed(bad)}")
 
 
 def test_nobody_writes_or_deletes_sources(all_grants: dict[str, set[Grant]]) -> None:
@@ -281,14 +291,14 @@ def test_nobody_writes_or_deletes_sources(all_grants: dict[str, set[Grant]]) -> 
         and (action in {"s3:PutObject", "s3:PutObjectAcl"} or action.startswith("s3:Delete"))
     )
     assert bad == []
-    record("Security", "IAM: PutObject/PutObjectAcl/Delete* on SourceBucket", "none", "none")
+    record("Security", "IAM: PutObject/PutObjectAcl/Delete* on SourceBucket", "none", listed(bad))
 
 
 def test_validate_cannot_touch_thumbnails(all_grants: dict[str, set[Grant]]) -> None:
     """Validation only reads headers; it has no business with the output bucket."""
     touching = sorted(g for g in all_grants["ValidateFunction"] if "ThumbnailBucket" in g[1])
     assert touching == []
-    record("Security", "IAM: Validate on ThumbnailBucket", "no grant at all", "none")
+    record("Security", "IAM: Validate on ThumbnailBucket", "no grant at all", listed(touching))
 
 
 # Everything a role may do on SourceBucket: read, list, and (FlagFunction only) tag.
@@ -323,21 +333,30 @@ def test_source_bucket_is_only_read_or_tagged(all_grants: dict[str, set[Grant]])
     assert taggers == {"FlagFunction"}
     record("Security", "IAM: writes to SourceBucket",
            "none except tags, by FlagFunction only",
-           f"{len(on_source)} source grants, all read/list/tag; tag writers: FlagFunction")
+           f"{len(on_source)} source grants; not read/list/tag: {listed(not_read_or_tag)}; "
+           f"tag writers: {', '.join(sorted(taggers))}")
 
 
 def test_object_actions_on_objects_and_list_on_the_bucket(all_grants: dict[str, set[Grant]]) -> None:
-    """Object actions name bucket/*, bucket actions the bucket: never the other way round."""
+    """Object actions name bucket/* (or a narrower bucket/*.<suffix>), bucket actions the bucket:
+    never the other way round."""
 
     def well_placed(action: str, resource: str) -> bool:
         bucket = resource.partition("/")[0]
-        wanted = bucket if action.startswith(BUCKET_LEVEL_PREFIXES) else f"{bucket}/*"
-        return bucket in ("SourceBucket", "ThumbnailBucket") and resource == wanted
+        if bucket not in ("SourceBucket", "ThumbnailBucket"):
+            return False
+        if action.startswith(BUCKET_LEVEL_PREFIXES):
+            return resource == bucket
+        narrower = resource.startswith(f"{bucket}/*.") and "*" not in resource[len(bucket) + 2:]
+        return resource == f"{bucket}/*" or narrower
 
-    misplaced = [g for g in s3_grants(all_grants) if not well_placed(g[1], g[2])]
+    grants = s3_grants(all_grants)
+    misplaced = [g for g in grants if not well_placed(g[1], g[2])]
     assert misplaced == []
+    buckets = sorted({resource.partition("/")[0] for _, _, resource in grants})
     record("Security", "IAM: S3 resource shapes",
-           "object actions on <bucket>/*, list on <bucket>, only the two buckets", "all grants")
+           "object actions on <bucket>/*, list on <bucket>, only the two buckets",
+           f"{len(grants)} S3 grants on {', '.join(buckets)}; misplaced: {listed(misplaced)}")
 
 
 def test_only_renderers_write_thumbnails(all_grants: dict[str, set[Grant]]) -> None:
@@ -348,16 +367,19 @@ def test_only_renderers_write_thumbnails(all_grants: dict[str, set[Grant]]) -> N
     }
     assert writers == {"ResizeFunction", "OnDemandFunction"}
     record("Security", "IAM: writes to ThumbnailBucket", "ResizeFunction and OnDemandFunction only",
-           "as expected")
+           ", ".join(sorted(writers)))
 
 
 def test_only_the_purge_deletes_and_only_thumbnails(all_grants: dict[str, set[Grant]]) -> None:
     """Thumbnails of a deleted source go with it; nothing else is ever deleted (the lifecycle
-    expires the rest), and no version is ever deleted for good."""
-    deletes = [g for g in s3_grants(all_grants) if g[1].startswith("s3:Delete")]
-    assert deletes == [("PurgeFunction", "s3:DeleteObject", "ThumbnailBucket/*")]
-    record("Security", "IAM: deletes", "s3:DeleteObject on ThumbnailBucket/* by PurgeFunction only",
-           "as expected")
+    expires the rest) but the on-demand resizer's own render leases, and no version is ever
+    deleted for good."""
+    deletes = sorted(g for g in s3_grants(all_grants) if g[1].startswith("s3:Delete"))
+    assert deletes == [("OnDemandFunction", "s3:DeleteObject", "ThumbnailBucket/*.rendering"),
+                       ("PurgeFunction", "s3:DeleteObject", "ThumbnailBucket/*")]
+    record("Security", "IAM: deletes",
+           "s3:DeleteObject on ThumbnailBucket/* by PurgeFunction, on ThumbnailBucket/*.rendering "
+           "by OnDemandFunction; nothing else", listed(deletes))
 
 
 def test_conditional_deletes_can_be_evaluated(all_grants: dict[str, set[Grant]]) -> None:
@@ -366,7 +388,9 @@ def test_conditional_deletes_can_be_evaluated(all_grants: dict[str, set[Grant]])
     for owner, owner_grants in all_grants.items():
         for action, resource, cond in owner_grants:
             if action == "s3:DeleteObject":
-                assert ("s3:GetObject", resource, cond) in owner_grants, (owner, resource)
+                readable = [r for a, r, c in owner_grants
+                            if a == "s3:GetObject" and c == cond and fnmatch.fnmatchcase(resource, r)]
+                assert readable, (owner, resource)
 
 
 def test_invalidation_only_of_this_distribution(
@@ -386,7 +410,8 @@ def test_invalidation_only_of_this_distribution(
     subs = translated["Resources"]["PurgeWorkflow"]["Properties"]["DefinitionSubstitutions"]
     assert subs["DistributionId"] == {"Ref": "ThumbnailDistribution"}  # Ref is the distribution id
     record("Security", "IAM: CloudFront", "CreateInvalidation on this stack's distribution, by "
-           "PurgeWorkflow only", "as expected")
+           "PurgeWorkflow only",
+           f"{listed(g[:3] for g in cloudfront)}; DistributionId = Ref {subs['DistributionId']['Ref']}")
 
 
 def test_outcome_events_only_on_the_default_bus(all_grants: dict[str, set[Grant]]) -> None:
@@ -436,7 +461,8 @@ def test_ondemand_buckets_come_from_configuration(
     assert reads <= SOURCE_READ_ACTIONS
     record("Security", "IAM: on-demand resizer's buckets",
            "SOURCE_BUCKET=Ref SourceBucket; S3 grants on SourceBucket (read) and ThumbnailBucket only",
-           "as expected")
+           f"SOURCE_BUCKET=Ref {env['SOURCE_BUCKET']['Ref']}; S3 grants on {', '.join(sorted(buckets))}; "
+           f"on SourceBucket: {', '.join(sorted(reads))}")
 
 
 def test_moderation_grants_exist_only_when_moderation_is_on(
@@ -454,4 +480,4 @@ def test_logging_grants_exist_only_for_express(all_grants: dict[str, set[Grant]]
     assert logs == EXPRESS_LOGGING_GRANTS
     record("Security", "IAM: CloudWatch Logs grants of the workflow role",
            "with EXPRESS only: the 10 actions of Step Functions' documented logging policy",
-           f"{len(logs)} grants, all under IsExpress")
+           f"{len(logs)} grants, under {', '.join(sorted({cond for _, _, cond in logs}))}")

@@ -113,9 +113,11 @@ def test_lock_is_closed_for_the_lambda_runtime() -> None:
             if have is None or not needed.specifier.contains(pin(have), prereleases=True):
                 missing.append(f"{requirement.name} needs {needed}")
     assert missing == []
+    as_pinned = sum(metadata.version(r.name) == pin(r) for r in locked.values())
     record("Packaging", "Lambda bundle lock (functions/requirements.txt)",
            "every package and its requirements pinned; the venv has exactly those versions",
-           f"{len(locked)} packages, closed, installed as pinned")
+           f"{len(locked)} packages; requirements not locked: {', '.join(missing) or 'none'}; "
+           f"{as_pinned} installed as pinned")
 
 
 def test_pinned_botocore_sends_s3_conditional_writes() -> None:
@@ -123,3 +125,13 @@ def test_pinned_botocore_sends_s3_conditional_writes() -> None:
     members = botocore.session.get_session().get_service_model("s3").operation_model("PutObject").input_shape
     assert {"IfNoneMatch", "IfMatch"} <= set(members.members)
     assert metadata.version("botocore") == pins(LOCK)["botocore"]
+
+
+def test_the_heif_decoder_is_locked_and_needs_only_pillow() -> None:
+    """pillow-heif ships libheif (and its HEVC decoder) inside its wheel: nothing else to pin."""
+    locked = pins(LOCK)
+    assert "pillow-heif" in locked
+    needs = [Requirement(r) for r in metadata.requires("pillow-heif") or []]
+    runtime = [r for r in needs if r.marker is None or r.marker.evaluate({**LAMBDA_MARKERS, "extra": ""})]
+    assert [canonicalize_name(r.name) for r in runtime] == ["pillow"]
+    assert runtime[0].specifier.contains(locked["pillow"])

@@ -122,7 +122,9 @@ def test_every_shared_object_is_aarch64(bundle: Path) -> None:
     wrong = {p.name: elf_header(p) for p in objects if elf_header(p) != (2, 1, EM_AARCH64)}
     assert wrong == {}
     record("Packaging", "Lambda bundle: shared objects",
-           "every .so a 64-bit little-endian AArch64 ELF (e_machine 183)", f"{len(objects)} of them, all")
+           "every .so a 64-bit little-endian AArch64 ELF (e_machine 183)",
+           f"{len(objects)} of them; (EI_CLASS, EI_DATA, e_machine) seen: "
+           f"{', '.join(map(str, sorted({elf_header(p) for p in objects})))}")
 
 
 def test_extension_modules_are_built_for_cpython_313(bundle: Path) -> None:
@@ -179,3 +181,19 @@ def test_unzipped_size_fits_lambda(bundle: Path) -> None:
     assert size < LAMBDA_UNZIPPED_LIMIT
     record("Packaging", "Lambda bundle: unzipped size", "under Lambda's 250 MB",
            f"about {round(size / 2**20)} MiB")
+
+
+def test_the_heif_decoder_is_bundled_for_aarch64(bundle: Path) -> None:
+    """HEIC input: pillow-heif's extension, and the libheif and libde265 it loads, in the bundle."""
+    (module,) = bundle.glob("_pillow_heif.*.so")
+    assert module.name.endswith(".cpython-313-aarch64-linux-gnu.so")
+    assert elf_header(module) == (2, 1, EM_AARCH64)
+    libs = {p.name: p for p in (bundle / "pillow_heif.libs").iterdir()}
+    needed = needed_libraries(module)
+    libheif = [libs[name] for name in needed if name.startswith("libheif")]
+    assert len(libheif) == 1, needed
+    assert any(name.startswith("libde265") and name in libs for name in needed_libraries(libheif[0]))
+    assert all(elf_header(p) == (2, 1, EM_AARCH64) for p in libs.values())
+    record("Packaging", "Lambda bundle: HEIF decoder",
+           "pillow-heif's aarch64 extension with libheif and libde265 beside it",
+           f"{module.name}; {', '.join(sorted(libs))}")

@@ -18,6 +18,12 @@ from thumbnailer.thumbnails import thumbnail_tags
 from tests.reliability import record
 from tests.template.grants import each, normalise
 
+
+def as_text(value: str | list[str]) -> str:
+    """A policy field that may be one string or a list of them, for a reliability row."""
+    return value if isinstance(value, str) else ", ".join(value)
+
+
 # ---------------------------------------------------------------- buckets
 
 BUCKETS = ("SourceBucket", "ThumbnailBucket")
@@ -33,7 +39,8 @@ def test_bucket_blocks_public_access(translated: dict[str, Any], bucket: str) ->
         "IgnorePublicAcls": True,
         "RestrictPublicBuckets": True,
     }
-    record("Security", f"{bucket}: public access block", "all four flags true", "all four true")
+    record("Security", f"{bucket}: public access block", "all four flags true",
+           f"{sum(value is True for value in block.values())} of {len(block)} true")
 
 
 @pytest.mark.parametrize("bucket", BUCKETS)
@@ -67,19 +74,29 @@ def test_bucket_policy_denies_plain_http(translated: dict[str, Any], bucket: str
     assert len(denials) == 1
     covered = {normalise(r) for r, _ in each(denials[0]["Resource"], "")}
     assert covered == {bucket, f"{bucket}/*"}
+    denial = denials[0]
     record("Security", f"{bucket}: TLS only", "Deny s3:* when aws:SecureTransport=false",
-           "bucket and objects covered")
+           f"{denial['Effect']} {as_text(denial['Action'])} when aws:SecureTransport="
+           f"{denial['Condition']['Bool']['aws:SecureTransport']}, on {', '.join(sorted(covered))}")
 
 
-def test_thumbnail_expiry_only_touches_tagged_thumbnails(translated: dict[str, Any]) -> None:
-    """Expiry must select thumbnails by their thumbnail=yes tag and nothing else."""
+def test_expiry_only_touches_tagged_thumbnails_and_empty_leases(translated: dict[str, Any]) -> None:
+    """Expiry selects thumbnails by their thumbnail=yes tag, and abandoned render leases by being
+    empty (a lease has no bytes; a thumbnail or a name claim always has some); nothing else."""
     rules = translated["Resources"]["ThumbnailBucket"]["Properties"]["LifecycleConfiguration"][
         "Rules"
     ]
-    expiring = [r for r in rules if "ExpirationInDays" in r]
-    assert len(expiring) == 1
-    assert expiring[0]["TagFilters"] == [{"Key": "thumbnail", "Value": "yes"}]
-    assert "Prefix" not in expiring[0]
+    expiring = {r["Id"]: r for r in rules if "ExpirationInDays" in r}
+    assert set(expiring) == {"ExpireThumbnails", "ExpireAbandonedRenderLeases"}
+    thumbs, leases = expiring["ExpireThumbnails"], expiring["ExpireAbandonedRenderLeases"]
+    assert thumbs["TagFilters"] == [{"Key": "thumbnail", "Value": "yes"}]
+    assert "Prefix" not in thumbs
+    assert (leases["Status"], leases["ObjectSizeLessThan"]) == ("Enabled", 1)
+    assert not {"Prefix", "TagFilters", "ObjectSizeGreaterThan"} & set(leases)
+    record("Security", "ThumbnailBucket: what expires",
+           "tag thumbnail=yes (when ThumbnailExpirationDays is set), and empty objects (render leases)",
+           f"{', '.join(sorted(expiring))}: tags {thumbs['TagFilters']}, "
+           f"under {leases['ObjectSizeLessThan']} byte after {leases['ExpirationInDays']} day")
 
 
 @pytest.mark.parametrize("bucket", BUCKETS)
@@ -87,7 +104,8 @@ def test_bucket_disables_acls(translated: dict[str, Any], bucket: str) -> None:
     """With BucketOwnerEnforced no object or bucket ACL can grant anything to anyone."""
     rules = translated["Resources"][bucket]["Properties"]["OwnershipControls"]["Rules"]
     assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
-    record("Security", f"{bucket}: ACLs", "disabled (BucketOwnerEnforced)", "BucketOwnerEnforced")
+    record("Security", f"{bucket}: ACLs", "disabled (BucketOwnerEnforced)",
+           ", ".join(r["ObjectOwnership"] for r in rules))
 
 
 def _bucket_policy(translated: dict[str, Any], bucket: str) -> list[dict[str, Any]]:
@@ -103,7 +121,8 @@ def test_source_bucket_policy_allows_nothing(translated: dict[str, Any]) -> None
     """Uploads are reached through IAM roles only; the bucket policy only denies."""
     allows = [s for s in _bucket_policy(translated, "SourceBucket") if s["Effect"] != "Deny"]
     assert allows == []
-    record("Security", "SourceBucket policy: Allow statements", "none", "none")
+    record("Security", "SourceBucket policy: Allow statements", "none",
+           "; ".join(str(s) for s in allows) or "none")
 
 
 DISTRIBUTION_ARN = {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"
@@ -126,10 +145,15 @@ def test_thumbnail_bucket_grants_only_tagged_thumbnails_to_its_cdn(translated: d
     assert grant["Condition"] == {
         "StringEquals": {"AWS:SourceArn": DISTRIBUTION_ARN, "s3:ExistingObjectTag/thumbnail": "yes"}
     }
+    conditions = [
+        f"{key} = {'this distribution' if value == DISTRIBUTION_ARN else value}"
+        for key, value in sorted(grant["Condition"]["StringEquals"].items())
+    ]
     record("Security", "ThumbnailBucket policy: the only public path",
            "s3:GetObject on ThumbnailBucket/* for cloudfront.amazonaws.com, "
            "AWS:SourceArn = this distribution, objects tagged thumbnail=yes only",
-           "exactly that one Allow")
+           f"{len(allows)} Allow: {as_text(grant['Action'])} on {normalise(grant['Resource'])} for "
+           f"{grant['Principal']['Service']}, {', '.join(conditions)}")
 
 
 def test_served_tag_is_the_one_thumbnails_carry_and_claims_do_not(
@@ -169,8 +193,13 @@ def test_distribution_reads_the_bucket_through_oac(translated: dict[str, Any]) -
     for behaviour in behaviours:
         assert sorted(behaviour["AllowedMethods"]) == ["GET", "HEAD"]
         assert behaviour["ViewerProtocolPolicy"] in ("redirect-to-https", "https-only")
+    methods = sorted({m for behaviour in behaviours for m in behaviour["AllowedMethods"]})
+    viewers = sorted({behaviour["ViewerProtocolPolicy"] for behaviour in behaviours})
     record("Security", "CloudFront in front of ThumbnailBucket",
-           "OAC (sigv4, always), GET/HEAD only, HTTPS to viewers and to the resizer", "as expected")
+           "OAC (sigv4, always), GET/HEAD only, HTTPS to viewers and to the resizer",
+           f"OAC ({oac['SigningProtocol']}, {oac['SigningBehavior']}), {'/'.join(methods)} "
+           f"(cache behaviours: {len(behaviours)}); viewers {', '.join(viewers)}; resizer "
+           f"{resizer['OriginProtocolPolicy']} {', '.join(resizer['OriginSSLProtocols'])}")
 
 
 def test_only_the_resizer_is_invocable_from_outside(translated: dict[str, Any]) -> None:
@@ -206,9 +235,15 @@ def test_only_the_resizer_is_invocable_from_outside(translated: dict[str, Any]) 
                          "AWS::StepFunctions::StateMachinePolicy", "AWS::Events::EventBusPolicy")
     )
     assert other == []
+    sources = [r["Properties"]["SourceArn"] for r in resources.values()
+               if r["Type"] == "AWS::Lambda::Permission"]
     record("Security", "Lambda resource policies",
            "resizer URL: IAM-only, CloudFront of this distribution only; no topic, bus or state "
-           "machine policy", "as expected")
+           "machine policy",
+           "; ".join(f"{fn} {action} by {principal}" for fn, action, principal, *_ in permissions)
+           + f"; URL auth {', '.join(u['AuthType'] for u in urls)}; SourceArn this distribution: "
+           f"{sum(s == DISTRIBUTION_ARN for s in sources)} of {len(sources)}; "
+           f"other resource policies: {', '.join(other) or 'none'}")
 
 
 def _dead_lettering_rules(translated: dict[str, Any], queue: str) -> set[str]:
@@ -244,4 +279,6 @@ def test_dead_letter_queue_admits_exactly_the_rules_that_use_it(translated: dict
     assert rules == {"ThumbnailWorkflowUpload", "PurgeWorkflowDelete"}
     record("Security", "Dead-letter queue policy",
            "SendMessage from events.amazonaws.com, aws:SourceArn = the upload and delete rules only",
-           "exactly the 2 rules that dead-letter to it")
+           f"{statement['Action']} from {statement['Principal']['Service']}, aws:SourceArn = "
+           f"{', '.join(sorted(rules))}; rules that dead-letter to it: "
+           f"{len(_dead_lettering_rules(translated, 'UploadEventsDeadLetterQueue'))}")

@@ -28,7 +28,7 @@ import boto3
 import pytest
 from botocore.client import Config
 from botocore.response import StreamingBody
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 UNIT = Path(__file__).resolve().parent
 REPO = UNIT.parents[1]
@@ -223,6 +223,17 @@ class S3Stub:
         """Nobody claimed the stem yet: the GET finds nothing, the PUT If-None-Match wins."""
         self.claim(bucket, claim_key)
         self.claim_put(bucket, claim_key, source_key, **put)
+
+    def lease(self, bucket: str, thumbnail_key: str, *, etag: str = "lease") -> None:
+        """The on-demand render lease won: an empty ``<key>.rendering`` written If-None-Match."""
+        self.stubber.add_response("put_object", {"ETag": f'"{etag}"'}, {
+            "Bucket": bucket, "Key": thumbnail_key + ".rendering", "Body": b"",
+            "ContentType": "text/plain", "Metadata": {"expires": ANY}, "IfNoneMatch": "*"})
+
+    def lease_dropped(self, bucket: str, thumbnail_key: str, *, etag: str = "lease") -> None:
+        """The lease removed after the render, only while it is still the one this request wrote."""
+        self.stubber.add_response("delete_object", {}, {
+            "Bucket": bucket, "Key": thumbnail_key + ".rendering", "IfMatch": f'"{etag}"'})
 
     def error(self, operation: str, code: str, status: int, expected: dict[str, Any] | None = None) -> None:
         self.stubber.add_client_error(operation, service_error_code=code, service_message=code,

@@ -21,8 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import interpreter, rekognition
-from .deploy import ACCOUNT, REGION, Deployed, Deployer, physical_names, pseudo_parameters
+from . import interpreter, programs, rekognition, sdkdata
+from .deploy import (
+    ACCOUNT,
+    MAIN_WORKFLOW,
+    REGION,
+    Deployed,
+    Deployer,
+    physical_names,
+    pseudo_parameters,
+    workflow_functions,
+)
+from .distributions import Distributions
 from .events import Delivery
 from .forkserver import ForkServer
 from .lambdas import Fault, FunctionSpec, Lambdas, ThrottledError
@@ -70,6 +80,8 @@ class LocalCloud:
         before_notifications: Callable[[LocalCloud], None] | None = None,
         log: str | Path | TextIO | None = None,
         max_workers_per_function: int = 8,
+        program_cache: Path | bool = True,
+        prewarm: int = 0,
     ) -> None:
         self.template_path = Path(template_path or repo_root() / "template.yaml").resolve()
         self.base_dir = self.template_path.parent
@@ -80,6 +92,12 @@ class LocalCloud:
         self.time_scale = time_scale
         self.moderation_labels = moderation_labels or (lambda bucket, key: [])
         self.max_workers_per_function = max_workers_per_function
+        # Where the definitions' parsed programs are kept between processes (``programs``):
+        # True the user's cache folder, False none, or a folder.
+        self.program_cache = program_cache
+        # Environments of each function the upload workflow calls to initialise as soon as the
+        # function exists, while the deploy goes on (the CLI asks; tests see every cold start).
+        self.prewarm = prewarm
         self.wire = Wire(callers={key: caller for caller, key in ACCESS_KEYS.items()})
         self.deployed = Deployed()
         self._before_notifications = before_notifications
@@ -105,21 +123,24 @@ class LocalCloud:
         self.stop()
 
     def start(self) -> None:
-        import boto3
-        from moto import mock_aws
-        from moto.core.models import botocore_stubber
-
         self.log = LogSink(self._log_target)
-        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
-                                      "lambda": {"use_docker": False},
-                                      "core": {"service_whitelist": None}})
-        self._mock.start()
         try:
-            self._session = boto3.session.Session()
+            # First: the fork server imports the workers' SDK and Pillow on another core while
+            # this process imports moto and deploys.
             self.forkserver = ForkServer(self.log.write)
             self.forkserver.start()
+            import boto3
+            from moto import mock_aws
+            from moto.core.models import botocore_stubber
+
+            self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
+                                          "lambda": {"use_docker": False},
+                                          "core": {"service_whitelist": None}})
+            self._mock.start()
+            self._session = boto3.session.Session()
             self.lambdas = Lambdas(self.forkserver, self._serve_for_worker(botocore_stubber), self.log.write,
                                    self.time_scale, self.max_workers_per_function)
+            self.distributions = Distributions(self.stack, self.log.write)
             self.delivery = Delivery(self.wire, self._start_from_rule, self._dead_letter, ACCOUNT, REGION,
                                      self.time_scale, self.log.write)
             self._register_patches()
@@ -190,14 +211,21 @@ class LocalCloud:
             return payload
 
         self.patches.add("wire.botocore-stubber", BotocoreStubber, "__call__", stubber_call)
+        self.distributions.add_patches(self.patches, self.wire, lambda: self.client("cloudfront"))
+        sdkdata.add_patches(self.patches)
         self.patches.add("lambda.invoke", LambdaSimpleBackend, "invoke", invoke)
         interpreter.add_client_patches(self.patches,
                                        lambda region, service: self._client_as(STATES, service))
-        interpreter.add_speed_patches(self.patches)
+        interpreter.add_speed_patches(self.patches, self._program_cache_dir())
         interpreter.add_time_patches(self.patches, self.time_scale)
         interpreter.add_integration_patches(self.patches)
         assert self.delivery is not None
         self.delivery.add_patches(self.patches)
+
+    def _program_cache_dir(self) -> Path | None:
+        if self.program_cache is True:
+            return programs.default_directory()
+        return Path(self.program_cache) if self.program_cache else None
 
     def _answer(self, stub: Any, original_call: Callable[..., Any], event_name: str, request: Any) -> Any:
         """Local stand-ins first (what moto lacks), then moto."""
@@ -248,8 +276,10 @@ class LocalCloud:
         with self._clients_lock:  # building clients from one session is not thread-safe
             key = (caller, service)
             if key not in self._clients:
+                # The interpreter's and EventBridge's calls are retried by their own policies (the
+                # definition's Retry, the rule's RetryPolicy), never by the SDK underneath.
                 config = (Config(parameter_validation=False, retries={"total_max_attempts": 1})
-                          if caller == STATES else None)
+                          if caller in (STATES, EVENTS) else None)
                 self._clients[key] = self._session.client(
                     service, region_name=REGION, aws_access_key_id=ACCESS_KEYS[caller],
                     aws_secret_access_key="local", config=config)
@@ -259,17 +289,24 @@ class LocalCloud:
     def _deploy(self) -> None:
         refs, attrs = physical_names(self.template, self.stack, self.parameters)
         self.resolver = Resolver(self.template, self.parameters, refs, attrs, pseudo_parameters(self.stack))
+        warm = workflow_functions(self.template, MAIN_WORKFLOW) if self.prewarm else set()
+        assert self.lambdas is not None
+        lambdas = self.lambdas
+
+        def function_created(spec: FunctionSpec) -> None:
+            lambdas.add(spec)
+            if spec.logical_id in warm:
+                lambdas.prewarm(spec.logical_id, self.prewarm)
+
         deployer = Deployer(self.template, self.resolver, self.client, self.base_dir, self.stack,
-                            self.definition_path)
+                            self.definition_path, reserve=self.distributions.reserve,
+                            function_created=function_created)
         self.deployed = deployer.deploy()
         assert self.delivery is not None
         self.delivery.unversioned_buckets.update(set(deployer.buckets_with_events)
                                                  - set(deployer.versioned_buckets))
         for lid, why in self.deployed.unavailable.items():
             self.log.write(f"thumbflow local: {lid} is not available locally: {why}\n")
-        assert self.lambdas is not None
-        for spec in self.deployed.functions.values():
-            self.lambdas.add(spec)
         if self._before_notifications is not None:
             self._before_notifications(self)
         deployer.enable_bucket_notifications()
@@ -350,32 +387,56 @@ class LocalCloud:
         return self.client("stepfunctions").describe_execution(executionArn=execution_arn)
 
     def wait(self, execution_arn: str, timeout: float = 300) -> dict[str, Any]:
-        """Block until the execution ends; returns describe_execution's answer."""
+        """Block until the execution ends; returns describe_execution's answer.
+
+        While it runs, its status is read from moto directly: polling DescribeExecution through
+        the SDK costs this process (which serves every request) milliseconds of CPU a poll."""
         deadline = time.monotonic() + timeout
-        delay = 0.005
+        delay = 0.002
         while True:
-            desc = self.describe(execution_arn)
-            if desc["status"] in TERMINAL:
-                return desc
+            status = self._status(execution_arn)
+            if status is None or status in TERMINAL:
+                desc = self.describe(execution_arn)
+                if desc["status"] in TERMINAL:
+                    return desc
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{execution_arn} still {desc['status']} after {timeout}s")
+                raise TimeoutError(f"{execution_arn} still {status} after {timeout}s")
             time.sleep(delay)
-            delay = min(delay * 1.5, 0.02)
+            delay = min(delay * 1.5, 0.01)
 
     def wait_all(self, timeout: float = 600, raise_on_timeout: bool = True) -> None:
         """Wait for every execution of every state machine to end."""
         deadline = time.monotonic() + timeout
-        sfn = self.client("stepfunctions")
         while True:
-            running = [e for arn in self.deployed.state_machines.values() for e in
-                       sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]]
+            running = self._running()
             if not running:
                 return
             if time.monotonic() > deadline:
                 if raise_on_timeout:
                     raise TimeoutError(f"{len(running)} executions still running")
                 return
-            time.sleep(0.02)
+            time.sleep(0.01)
+
+    def _status(self, execution_arn: str) -> str | None:
+        """The execution's status as moto holds it (None: ask the API)."""
+        from moto.stepfunctions.responses import get_backend
+
+        try:
+            status = get_backend(ACCOUNT, REGION).describe_execution(execution_arn).status
+        except Exception:  # not moto's to answer here (unknown execution, another backend)
+            return None
+        return str(getattr(status, "value", status))
+
+    def _running(self) -> list[str]:
+        from moto.stepfunctions.responses import get_backend
+
+        backend = get_backend(ACCOUNT, REGION)
+        running = []
+        for arn in self.deployed.state_machines.values():
+            for execution in backend.describe_state_machine(arn).executions:
+                if str(getattr(execution.status, "value", execution.status)) == "RUNNING":
+                    running.append(execution.execution_arn)
+        return running
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")

@@ -101,6 +101,30 @@ def state_machines(template: Mapping[str, Any]) -> Iterator[tuple[str, dict[str,
             yield lid, res
 
 
+def workflow_functions(template: Mapping[str, Any], logical_id: str) -> set[str]:
+    """The functions a state machine's DefinitionSubstitutions name (by Ref or GetAtt)."""
+    resources = template.get("Resources") or {}
+    functions = {lid for lid, res in resources.items() if res.get("Type") == "AWS::Serverless::Function"}
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key == "Ref" and inner in functions:
+                    found.add(inner)
+                elif key == "Fn::GetAtt":
+                    target = inner.split(".", 1)[0] if isinstance(inner, str) else (inner or [None])[0]
+                    if target in functions:
+                        found.add(target)
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(((resources.get(logical_id) or {}).get("Properties") or {}).get("DefinitionSubstitutions"))
+    return found
+
+
 def rule_events(res: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     for event_id, event in ((res.get("Properties") or {}).get("Events") or {}).items():
         if event.get("Type") == "EventBridgeRule":
@@ -194,13 +218,17 @@ class Deployer:
     """Creates the template's resources with ``client(service)`` (the driver's clients)."""
 
     def __init__(self, template: Mapping[str, Any], resolver: Resolver, client: Callable[[str], Any],
-                 base_dir: Path, stack: str, definition_path: Path | None) -> None:
+                 base_dir: Path, stack: str, definition_path: Path | None,
+                 reserve: Callable[[dict[str, Any]], dict[str, str]] | None = None,
+                 function_created: Callable[[FunctionSpec], None] | None = None) -> None:
         self.template = template
         self.resolver = resolver
         self.client = client
         self.base_dir = base_dir
         self.stack = stack
         self.definition_path = definition_path
+        self.reserve = reserve  # names a CloudFront distribution that is created later
+        self.function_created = function_created  # told of each function as soon as it exists
         self.resources: dict[str, Any] = dict(template.get("Resources") or {})
         self.deployed = Deployed()
         self.buckets_with_events: list[str] = []
@@ -298,8 +326,8 @@ class Deployer:
 
     def _distributions(self) -> None:
         """A distribution with the template's S3 origins, so Ref gives a real id and
-        CreateInvalidation has something to invalidate (nothing is served through it)."""
-        cloudfront = self.client("cloudfront")
+        CreateInvalidation has something to invalidate (nothing is served through it). With
+        ``reserve`` (local mode's ``distributions``) it is named now and created when first asked."""
         for lid, res in self._of_type("AWS::CloudFront::Distribution"):
             config = (res.get("Properties") or {}).get("DistributionConfig") or {}
             origins = [{"Id": str(o["Id"]), "DomainName": str(self.resolver.resolve(o["DomainName"])),
@@ -307,11 +335,16 @@ class Deployer:
                        for o in config.get("Origins") or [] if "S3OriginConfig" in o]
             if not origins:
                 continue
-            made = cloudfront.create_distribution(DistributionConfig={
+            local_config = {
                 "CallerReference": f"{self.stack}-{lid}", "Comment": f"local {lid}", "Enabled": True,
                 "Origins": {"Quantity": len(origins), "Items": origins},
                 "DefaultCacheBehavior": {"TargetOriginId": origins[0]["Id"],
-                                         "ViewerProtocolPolicy": "redirect-to-https"}})["Distribution"]
+                                         "ViewerProtocolPolicy": "redirect-to-https"}}
+            if self.reserve is not None:
+                made = self.reserve(local_config)
+            else:
+                made = self.client("cloudfront").create_distribution(
+                    DistributionConfig=local_config)["Distribution"]
             refs, attrs = self.resolver.refs, self.resolver.attributes
             refs[lid] = made["Id"]  # type: ignore[index]
             attrs[(lid, "Id")] = made["Id"]  # type: ignore[index]
@@ -345,6 +378,8 @@ class Deployer:
                 Code={"ZipFile": package.getvalue()}, MemorySize=memory, Timeout=timeout,
                 Environment={"Variables": {k: str(v) for k, v in variables.items()}})
             self.deployed.functions[lid] = spec
+            if self.function_created is not None:
+                self.function_created(spec)
 
     def _workflows(self, role: str) -> None:
         sfn = self.client("stepfunctions")

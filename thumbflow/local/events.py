@@ -96,6 +96,11 @@ class Delivery:
             sequencer=self.sequencer.next())
         self._to_rules(event)
 
+    def pending(self) -> int:
+        """Deliveries waiting for a retry (each becomes a start or a dead letter)."""
+        with self._lock:
+            return sum(1 for thread in self._retries if thread.is_alive())
+
     def stop(self) -> None:
         """Abandon pending retries (the local cloud is going away)."""
         self._stopping.set()

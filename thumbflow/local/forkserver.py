@@ -230,4 +230,11 @@ def _preload() -> tuple[str, ...]:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    try:
+        serve(int(sys.argv[1]))
+    finally:
+        # This process is only ever the fork server: skip the interpreter's teardown (freeing
+        # everything the SDK and Pillow imported), which the parent would wait for at stop.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)

@@ -3,21 +3,26 @@
 * Its SDK clients (task integrations, Lambda invokes) are made by local mode, signed
   with the ``wire.STATES`` access key so the wire knows who calls, and built once
   per service (boto3's default session is not safe to build clients from concurrently).
-* JSONPath expressions, the definition's parse tree and the program built from it are
-  memoised: the interpreter re-parses them on every evaluation (speed only).
+* JSONPath expressions and intrinsic functions' parse trees are memoised, and the
+  definition's program is built once per text (and pickled for the next process,
+  ``programs``): the interpreter would re-parse them on every evaluation (speed only).
+* A state's data (JSON values) is copied by a copier for JSON, not ``copy.deepcopy``.
 * Retry intervals and Wait states are scaled by ``time_scale`` (tests).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from . import motoimports, programs
 from .patches import Patches
 
 # Modules of moto's interpreter that call ``boto_client_for`` (each imported the name).
@@ -41,6 +46,7 @@ CLIENT_USERS = (
 
 def add_client_patches(patches: Patches, make_client: Callable[[str, str], Any]) -> None:
     """Every ``boto_client_for`` the interpreter calls gives ``make_client(region, service)``."""
+    motoimports.import_interpreter(CLIENT_USERS)  # without moto's EC2, which nothing here needs
     cache: dict[tuple[str, str], Any] = {}
     lock = threading.Lock()
 
@@ -57,29 +63,85 @@ def add_client_patches(patches: Patches, make_client: Callable[[str, str], Any])
                     boto_client_for)
 
 
-def add_speed_patches(patches: Patches) -> None:
+def add_speed_patches(patches: Patches, cache_dir: Path | None = None) -> None:
+    """JSONPath and intrinsic parse trees memoised; the definition's program built once per
+    text and process, and pickled under ``cache_dir`` for the next process (``programs``)."""
+    from jsonpath_ng.ext.parser import ExtendedJsonPathParser
+    from jsonpath_ng.parser import JsonPathParser
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.parse import asl_parser
     from moto.stepfunctions.parser.asl.parse.intrinsic import intrinsic_parser
     from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import (
         Preprocessor as IntrinsicPreprocessor,
     )
-    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
     from moto.stepfunctions.parser.asl.utils import json_path
 
-    patches.add("interpreter.jsonpath", json_path, "parse",
-                functools.lru_cache(maxsize=4096)(json_path.parse))
-    patches.add("interpreter.result-path", result_path, "parse",
-                functools.lru_cache(maxsize=4096)(result_path.parse))
+    patches.add("interpreter.jsonpath", json_path, "parse", _parse_once(ExtendedJsonPathParser))
+    patches.add("interpreter.result-path", result_path, "parse", _parse_once(JsonPathParser))
     patches.add("interpreter.definition-program", asl_parser.AmazonStateLanguageParser, "parse",
-                staticmethod(_program_once(asl_parser.AmazonStateLanguageParser.parse, Preprocessor)))
+                staticmethod(_program_once(asl_parser.AmazonStateLanguageParser.parse, cache_dir)))
     patches.add("interpreter.intrinsic-tree", intrinsic_parser.IntrinsicParser, "parse",
                 staticmethod(_tree_once(intrinsic_parser.IntrinsicParser.parse, IntrinsicPreprocessor)))
+    json_copies = SimpleNamespace(deepcopy=json_copy)
+    for name in JSON_COPIERS:
+        patches.add(f"interpreter.json-copies:{name}", importlib.import_module(name), "copy", json_copies)
+
+
+# Modules of the interpreter that deep-copy a state's data (JSON values) at every step.
+JSON_COPIERS = (
+    "moto.stepfunctions.parser.asl.eval.states",
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service",
+)
+_JSON_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_copy(value: Any, memo: Any = None) -> Any:
+    """``copy.deepcopy`` for JSON values (dicts, lists, strings, numbers, booleans, null), at a
+    fraction of its cost: the interpreter copies every state's input and output several times,
+    ~75 ms of CPU per execution of the upload workflow. Anything else is handed to
+    ``copy.deepcopy``. Unlike it, a value that appears twice comes out as two copies, which is
+    what serialising the data between states (as Step Functions does) gives."""
+    kind = type(value)
+    if kind is dict:
+        return {key: json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item) for item in value]
+    if kind in _JSON_ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
+_parsers: dict[type, Callable[[str], Any]] = {}
+_parsers_lock = threading.Lock()
+
+
+def _parse_once(parser_class: type) -> Callable[[str], Any]:
+    """``parse(path)`` of jsonpath_ng, memoised for the whole process (the parsed paths are not
+    changed by ``find``), with one parser per thread: jsonpath_ng's ``parse`` builds a new
+    parser, reading its LALR tables (~4 ms), for every path it parses."""
+    with _parsers_lock:
+        if parser_class not in _parsers:
+            local = threading.local()
+
+            @functools.lru_cache(maxsize=4096)
+            def parse(path: str) -> Any:
+                parser = getattr(local, "parser", None)
+                if parser is None:
+                    parser = local.parser = parser_class()
+                return parser.parse(path)
+
+            _parsers[parser_class] = parse
+        return _parsers[parser_class]
 
 
 def _tree_once(parse: Callable[[str], tuple[Any, Any]],
                preprocessor: Callable[[], Any]) -> Callable[[str], tuple[Any, Any]]:
-    """ANTLR parsing takes ~0.5 s per definition: parse each text once, rebuild its program."""
+    """Parse each intrinsic function's text once, rebuild its program from the tree."""
     trees: dict[str, Any] = {}
     lock = threading.Lock()
 
@@ -96,29 +158,55 @@ def _tree_once(parse: Callable[[str], tuple[Any, Any]],
     return parse_once
 
 
+def program_cache(cache_dir: Path | None) -> programs.ProgramCache:
+    """The process's cache of definition programs for ``cache_dir`` (None: memory only)."""
+    import moto
+    from moto.stepfunctions.parser.asl.parse import asl_parser, preprocessor
+
+    versions = programs.versions_of(f"moto={moto.__version__}", preprocessor.__file__, asl_parser.__file__,
+                                    _antlr_file())
+    return programs.shared(cache_dir, versions)
+
+
+def _antlr_file() -> str:
+    import antlr4
+
+    return str(antlr4.__file__)
+
+
 def _program_once(parse: Callable[[str], tuple[Any, Any]],
-                  preprocessor: Callable[[], Any]) -> Callable[[str], tuple[Any, Any]]:
-    """The definition's program too (~25 ms of CPU per execution otherwise).
+                  cache_dir: Path | None) -> Callable[[str], tuple[Any, Any]]:
+    """The definition's program, built once per text (~0.5 s of ANTLR and preprocessing).
 
     Sharing it is safe: its components are not changed after they are built, and
     everything an execution changes (retry counts, backoff, variables) lives in that
     execution's own Environment heap, keyed per component; Map iterations already
-    share components across threads the same way.
+    share components across threads the same way. The parse tree, which only moto's
+    static analysers read, is parsed again if anything asks for it (``LazyTree``).
     """
-    programs: dict[str, tuple[Any, Any]] = {}
-    lock = threading.Lock()
-    tree_once = _tree_once(parse, preprocessor)
+    cache = program_cache(cache_dir)
 
     def parse_program_once(src: str) -> tuple[Any, Any]:
-        with lock:
-            found = programs.get(src)
-        if found is None:
-            found = tree_once(src)
-            with lock:
-                programs[src] = found
-        return found
+        program = cache.get(src, lambda text: parse(text)[0])  # raises on a bad definition
+        return program, LazyTree(src, parse)
 
     return parse_program_once
+
+
+class LazyTree:
+    """The definition's ANTLR parse tree, parsed when first used (no caller here uses it)."""
+
+    def __init__(self, src: str, parse: Callable[[str], tuple[Any, Any]]) -> None:
+        self._src = src
+        self._parse = parse
+        self._tree: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._tree is None:
+            self._tree = self._parse(self._src)[1]
+        return getattr(self._tree, name)
 
 
 def add_time_patches(patches: Patches, time_scale: float) -> None:

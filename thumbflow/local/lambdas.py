@@ -106,6 +106,7 @@ class Lambdas:
         self._before: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
         self._overrides: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
+        self._prewarming: list[threading.Thread] = []
         self.watcher = Watcher()
 
     # -- functions -----------------------------------------------------------------------------
@@ -114,6 +115,27 @@ class Lambdas:
         cap = spec.reserved_concurrency or self.default_cap
         self._pools[spec.logical_id] = Pool(lambda s=spec: self._start(s), cap,
                                             throttle_at_cap=spec.reserved_concurrency is not None)
+
+    def prewarm(self, logical_id: str, count: int = 1) -> None:
+        """Initialise ``count`` execution environments of the function in the background, ahead
+        of its first invocations (not for a function with reserved concurrency: the workers
+        starting would count against it)."""
+        spec = self.functions[logical_id]
+        if spec.reserved_concurrency is not None:
+            return
+        pool = self._pools[logical_id]
+
+        def warm() -> None:
+            try:
+                pool.prewarm()
+            except Exception as exc:  # the fork server stopping, say: the invocation will tell
+                self.log(f"thumbflow local: could not prepare {spec.name} ahead: {exc!r}\n")
+
+        for n in range(count):
+            thread = threading.Thread(target=warm, name=f"thumbflow-prewarm-{logical_id}-{n}", daemon=True)
+            with self._lock:
+                self._prewarming.append(thread)
+            thread.start()
 
     def find(self, name_or_arn: str) -> FunctionSpec | None:
         """By logical id, function name, or (qualified) function ARN."""
@@ -216,6 +238,10 @@ class Lambdas:
         return set(self._pools[function].live)
 
     def stop(self) -> None:
+        with self._lock:
+            prewarming, self._prewarming = self._prewarming, []
+        for thread in prewarming:
+            thread.join(timeout=10)
         for pool in self._pools.values():
             pool.close()
         self.watcher.stop()

@@ -245,6 +245,10 @@ class Pool:
                     raise ThrottledError("Rate Exceeded. (ReservedFunctionConcurrentInvocationLimitExceeded)")
                 self._cond.wait()
             generation = self.generation
+        return self._start_counted(generation)
+
+    def _start_counted(self, generation: int) -> WorkerHandle:
+        """Start a worker (``starting`` already counts it) and count it live."""
         try:
             worker = self.start()
         finally:
@@ -256,6 +260,22 @@ class Pool:
             self.live.add(worker.pid)
             self.everyone[worker.pid] = worker
         return worker
+
+    def prewarm(self) -> None:
+        """Start one more worker ahead of any invocation, unless the pool has ``cap`` already
+        (Lambda may initialise an on-demand function's environment before a request arrives).
+        An init that fails is forgotten: the invocation that needs a worker starts one and
+        reports the error."""
+        with self._cond:
+            if self.closed or len(self.live) + self.starting >= self.cap:
+                return
+            self.starting += 1
+            generation = self.generation
+        try:
+            worker = self._start_counted(generation)
+        except InitFailed:
+            return
+        self.release(worker, alive=True)
 
     def release(self, worker: WorkerHandle, alive: bool) -> None:
         with self._cond:

@@ -29,8 +29,9 @@ class TemplateError(Exception):
     """The template uses something local mode cannot evaluate, or is wrong."""
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that understands the short-form tags (!Ref, !Sub, ...)."""
+class _CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader that understands the short-form tags (!Ref, !Sub, ...); libyaml's parser when
+    PyYAML has it (the same constructors and resolver, ~10x faster than the Python one)."""
 
 
 def _multi(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:

@@ -9,7 +9,9 @@ Three steps, each cheaper than the next:
   are ever downloaded, and estimates what rendering will cost (``check_cost`` refuses what
   would not fit the render function, ``too-costly``).
 * ``render`` decodes once and derives every size from that single decode, largest first,
-  never holding a second full-size copy of the pixels.
+  never holding a second full-size copy of the pixels. A ``smart`` cover crop is placed on
+  a given focal point (a face) or by the image's own attention scores; every rendition
+  carries the source's placeholder (a BlurHash and a colour, from a tiny whole-frame rendition).
 
 Both ``probe`` and ``render`` start with the same header prologue (``_read_header``): our
 own bounded walk of the header (``layout``), then Pillow's parse of it. Nothing here talks
@@ -17,10 +19,11 @@ to S3 or logs: errors are ``ImageRejected`` with a stable reason slug.
 
 Modules: ``identify`` (magic bytes), ``headers``, ``tiff`` and ``containers`` (each format's
 header, within bounds), ``sparse`` (the bytes read so far), ``layout`` (what they found),
-``cost`` (the cost model), ``geometry`` (fit, draft, which image feeds which size),
-``pillow`` (Pillow's global state, header parse, orientation), ``decode`` (with ``webp``
-and ``rle``, decoders Pillow lacks), ``bands`` (whole-image work a band at a time),
-``colour``, ``pixels`` and ``encode``. Only the names below are the engine's interface.
+``cost`` (the cost model), ``geometry`` (fit, crop placement, draft, which image feeds
+which size), ``attention`` (where an image is interesting), ``pillow`` (Pillow's global
+state, header parse, orientation), ``decode`` (with ``webp`` and ``rle``, decoders Pillow
+lacks), ``bands`` (whole-image work a band at a time), ``colour``, ``pixels``, ``encode`` and
+``placeholder``. Only the names below are the engine's interface.
 """
 
 from __future__ import annotations
@@ -34,10 +37,26 @@ from PIL import Image
 from .. import formats
 from ..errors import ImageRejected
 from ..spec import SizeSpec
-from . import colour, cost, decode, encode, geometry, headers, identify, layout, pillow, pixels, webp
+from . import (
+    attention,
+    colour,
+    cost,
+    decode,
+    encode,
+    geometry,
+    headers,
+    identify,
+    layout,
+    pillow,
+    pixels,
+    webp,
+)
+from . import placeholder as placeholders
 from .cost import Estimate, Limits
+from .geometry import Point
 from .headers import HEADER_BYTES, MAX_HEADER_END, NeedMore
 from .layout import Layout
+from .placeholder import Placeholder
 from .sparse import Fetch, Sparse
 
 MAX_HEADER_BYTES = MAX_HEADER_END
@@ -47,6 +66,8 @@ __all__ = [
     "Estimate",
     "ImageFacts",
     "Limits",
+    "Placeholder",
+    "Point",
     "Rendition",
     "check_cost",
     "probe",
@@ -80,6 +101,7 @@ class Rendition:
     extension: str
     content_type: str
     body: bytes
+    placeholder: Placeholder | None = None  # the source's, the same on every rendition of one render
 
 
 def sniff(head: bytes) -> str:
@@ -175,8 +197,15 @@ def check_cost(facts: ImageFacts, specs: Sequence[SizeSpec], source_bytes: int, 
     return estimate
 
 
-def render(data: bytes, specs: Sequence[SizeSpec], *, max_pixels: int) -> list[Rendition]:
-    """Decode ``data`` once and make every spec from it, in the order of ``specs``."""
+def render(
+    data: bytes, specs: Sequence[SizeSpec], *, max_pixels: int, focus: Point | None = None
+) -> list[Rendition]:
+    """Decode ``data`` once and make every spec from it, in the order of ``specs``.
+
+    ``focus`` is a point of the image as displayed (fractions of its width and height, e.g.
+    the centre of a face) that ``smart`` cover crops centre on; without it they are placed
+    by the image's attention scores. Other sizes ignore it.
+    """
     with pillow.scope():
         header = _read_header(Sparse.of(data), max_pixels=max_pixels, for_decode=True)
         assert header is not None  # complete: never asks for more
@@ -193,12 +222,19 @@ def render(data: bytes, specs: Sequence[SizeSpec], *, max_pixels: int) -> list[R
         decoded = decode.decode(im, fmt, specs, orientation, data=data, layout=lay)
         orientation_left = decoded.orientation
         swap = geometry.swaps_axes(orientation_left)
-        plans = [geometry.plan(i, s, decoded.stored, swap) for i, s in enumerate(specs)]
         base = decoded.image
+        smart = any(s.smart for s in specs)
+        point = geometry.stored_point(focus, orientation_left) if smart and focus is not None else None
+        seen = attention.interest(base, decoded.mode) if smart and point is None else None
+        plans = [
+            geometry.plan(i, s, decoded.stored, swap, focus=point, interest=seen) for i, s in enumerate(specs)
+        ]
+        whole = geometry.plan(len(plans), placeholders.SPEC, decoded.stored, swap)
         transform = colour.to_srgb(icc, decoded.mode)
         transparent = decoded.mode in ("LA", "RGBA")
-        sized = pixels.resize(geometry.steps(plans, base.size, decoded.factor), base, decoded.mode)
+        sized = pixels.resize(geometry.steps([*plans, whole], base.size, decoded.factor), base, decoded.mode)
         del base, decoded, header, im, lay  # the full-size pixels go before the encoders start
+        hint = placeholders.of(pixels.finish(sized.pop(whole.index), orientation_left, transform))
         renditions = []
         for plan in plans:
             out = pixels.finish(sized[plan.index], orientation_left, transform)
@@ -206,7 +242,14 @@ def render(data: bytes, specs: Sequence[SizeSpec], *, max_pixels: int) -> list[R
             body = encode.encode(out, output.name, plan.spec.quality)
             renditions.append(
                 Rendition(
-                    plan.spec, out.width, out.height, output.name, output.extension, output.content_type, body
+                    plan.spec,
+                    out.width,
+                    out.height,
+                    output.name,
+                    output.extension,
+                    output.content_type,
+                    body,
+                    hint,
                 )
             )
         return renditions

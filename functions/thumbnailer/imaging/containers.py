@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ImageRejected
+from . import isobmff
 from .headers import MAX_HEADER_END, NeedMore, _corrupt, _u16le, _u32be, _u32le
 from .sparse import Sparse
 
@@ -104,7 +105,14 @@ def avif_size(b: bytes) -> tuple[int, int]:
 
 
 def avif_header(b: bytes) -> AvifHeader:
-    """Walk meta -> iprp -> ipco for ispe, pixi and av1C; NeedMore while the meta box is cut short."""
+    """Walk meta -> iprp -> ipco for ispe, pixi and av1C; NeedMore while the meta box is cut short.
+
+    A HEIF (HEIC) shares the container: its header is ``isobmff``'s walk to the primary item,
+    and its size here the largest image libheif will allocate for it.
+    """
+    if isobmff.is_heif(b):
+        heic = isobmff.heif_header(b)
+        return AvifHeader(heic.largest, heic.depth, heic.chroma)
     best: tuple[int, int] | None = None
     depth, chroma = 8, "420"
     meta_complete = False

@@ -84,7 +84,9 @@ _BECOMES = {
 }
 
 # CPU on one vCPU, nanoseconds a decoded pixel: decoding, by format ...
-_DECODE_NS = {"png": 2.5, "gif": 5.0, "tiff": 4.5, "bmp": 6.0, "webp": 3.5, "avif": 10.0, "jpeg": 10.0}
+_DECODE_NS = {
+    "png": 2.5, "gif": 5.0, "tiff": 4.5, "bmp": 6.0, "webp": 3.5, "avif": 10.0, "jpeg": 10.0, "heif": 15.0,
+}  # fmt: skip
 # ... converting, by decoded mode (decode.working_mode) ...
 _CONVERT_NS = {
     "I;16": 4.0,
@@ -105,6 +107,8 @@ _CONVERT_NS = {
 # ... and resizing from the full-size image, by working mode (premultiplied in bands with alpha).
 _RESIZE_NS = {"L": 1.5, "LA": 10.0, "RGB": 6.0, "RGBA": 13.0, "CMYK": 6.0}
 _JPEG_BYTE_NS = 7.0  # entropy decoding runs over every byte even when the DCT is scaled down
+_HEIF_BYTE_NS = 130.0  # HEVC decoding follows the bitrate: a phone's 12 MP at q80 is 70% of it
+_HEIF_DEEP_NS = 8.0  # per pixel, 10- and 12-bit HEVC
 _JPEG_FULL_NS = 2.5  # per full-size pixel and 3 components, at any DCT scale
 _JPEG_SCAN_NS = 10.0  # per full-size pixel and 3 components: the passes of a multi-scan decode
 _CPU_BASE_S = 0.1  # parsing, encoding four small outputs
@@ -169,9 +173,21 @@ def _decoder_bytes(
     if lay.format == "avif":
         planes = {"444": 3.0, "422": 2.0, "400": 1.0}.get(lay.chroma, 1.5)
         return pixels * (planes * (2 if lay.depth > 8 else 1) + 2.5), 2.0  # YUV, RGB, file copies
+    if lay.format == "heif":
+        return _heif_bytes(lay, mode, pixels), 2.0  # libheif's copy of the file, the HEVC stream
     if lay.format == "bmp" and lay.rle:
         return pixels * 2, 0.0  # the RLE decoder's buffer and its copy
     return 0.0, 0.0
+
+
+def _heif_bytes(lay: Layout, mode: str, pixels: float) -> float:
+    """What libheif holds beside Pillow's image at the peak, measured: its interleaved RGB while
+    Pillow copies it (an RGBA is shared, but its YCbCr and alpha planes are alive then), plus
+    the wider planes of a 10-bit image. A grey image is its own Y plane."""
+    if mode == "L":
+        return pixels * 0.3
+    deep = lay.depth > 8
+    return pixels * (3.0 + (1.0 if deep else 0.0) + (0.5 if deep and mode == "RGBA" else 0.0))
 
 
 def estimate(
@@ -208,11 +224,16 @@ def estimate(
         ns += 3.0
     if lay.format == "webp" and lay.lossless:
         ns += 8.5
+    if lay.format == "heif":
+        ns -= _DECODE_NS["heif"] / 3 if lay.chroma == "400" else 0.0  # one plane of three halves
+        ns += _HEIF_DEEP_NS if lay.depth > 8 else 0.0
     cpu = pixels * ns
     if lay.format == "jpeg":
         components = {"L": 1, "CMYK": 4}.get(mode, 3)
         per_full = _JPEG_FULL_NS + (_JPEG_SCAN_NS if lay.coefficients else 0.0)
         cpu += source_bytes * _JPEG_BYTE_NS + full * per_full * components / 3
+    if lay.format == "heif":
+        cpu += source_bytes * _HEIF_BYTE_NS
     seconds = _CPU_BASE_S + cpu * 1e-9 * CPU_MARGIN
     largest = f"{lay.format} {mode} {lay.size[0]}x{lay.size[1]}, {phase} {_mb(phases[phase]):,.0f} MB"
     return Estimate(round(memory, 1), round(seconds, 2), largest)

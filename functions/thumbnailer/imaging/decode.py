@@ -112,7 +112,7 @@ def decode(
 
 def decode_error(exc: Exception, fmt: str) -> ImageRejected:
     """Pillow's load errors, sorted into cut-short files and everything else."""
-    message = str(exc)
+    message = str(exc).strip()  # libheif ends its messages with a newline
     lowered = message.lower()
     if isinstance(exc, EOFError) or any(
         word in lowered for word in ("truncated", "premature end", "end of file", "not enough data")

@@ -1,9 +1,11 @@
 """Resize geometry as plain arithmetic: which size, which region, which decode, which source.
 
 Everything here is decided before or without pixels: fitting a spec to the image as
-displayed (``inside`` or ``cover``, never upscaling), the JPEG DCT scale to decode at, and
-which already-made output feeds each smaller one. Coordinates are in *stored* pixels of
-the original image; EXIF orientation is applied to each output afterwards. No PIL here.
+displayed (``inside`` or ``cover``, never upscaling), where a ``smart`` cover crop sits (on
+a focal point, or where an ``Interest`` profile says the image is most interesting), the
+JPEG DCT scale to decode at, and which already-made output feeds each smaller one.
+Coordinates are in *stored* pixels of the original image; EXIF orientation is applied to
+each output afterwards. No PIL here.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from ..spec import SizeSpec
 
 Size = tuple[int, int]
 Region = tuple[float, float, float, float]  # x0, y0, x1, y1
+Point = tuple[float, float]  # x, y as fractions (0..1) of the image's width and height
 
 # An earlier, smaller intermediate may feed a later size when it is still ~2x larger
 # (1.9 rather than 2.0 so 1024x683 -> 512x342 still counts despite rounding).
 DERIVE_GAP = 1.9
-# The DCT-scaled decode leaves every output ~2x to resize from, with the same slack:
-# 4000 px -> 1024 px decodes at 1/2 (a 1.95x gap) instead of in full: half the CPU,
-# the same difference to a full-resolution reference (bench/).
-DRAFT_GAP = 1.9
+# The DCT-scaled decode leaves every output at least this much to resize from. 1.4, not ~2:
+# chosen by the quality it gives. 6000 px -> 1024 px decodes at 1/4 (a 1.46x gap) instead of
+# 1/2: the 24 MP bench JPEG renders in 0.53x the CPU (the 3000 -> 1024 LANCZOS pass was half
+# of it), its 1024 output 6.85 from a full-resolution reference (1/2: 6.81; sharp 6.86, pyvips
+# 6.85) and 4.6% smaller. 4000 px -> 1024 stays at 1/2 (1/4 would be 1000 px, below the output).
+DRAFT_GAP = 1.4
 # A step that reduces by at most this much uses BICUBIC rather than LANCZOS: a resize pass
 # costs in proportion to the filter's support, and bicubic's is 2/3 of Lanczos-3's. On the
 # 2 MP bench image (no draft possible: 1632 -> 1024 -> 512 -> 256) resizing drops from ~75 to
@@ -33,6 +38,26 @@ DRAFT_GAP = 1.9
 # visible difference at 3x zoom; once encoded they are as close to the full-resolution
 # LANCZOS reference as pyvips' (bench/). Bigger steps keep LANCZOS's sharper cut-off.
 BICUBIC_MAX_STEP = 2.01
+# A smart crop leaves the centre only when that keeps at least this share of the image's whole
+# interest more than the centred crop does: a photo with no clear subject (grain, texture,
+# an even scene) keeps its centred crop instead of drifting after noise.
+SMART_MARGIN = 0.02
+# Then the window is recentred on the interest it holds, at most this many times (each step
+# moves it to the centroid of what it keeps), so a subject sits inside it, not at its edge.
+SMART_RECENTRE_STEPS = 3
+
+# For each EXIF orientation 1..8: a point of the image as displayed (u, v as fractions, e.g. a
+# face Rekognition found) as the same point of the stored pixels.
+_TO_STORED = {
+    1: lambda u, v: (u, v),
+    2: lambda u, v: (1 - u, v),
+    3: lambda u, v: (1 - u, 1 - v),
+    4: lambda u, v: (u, 1 - v),
+    5: lambda u, v: (v, u),
+    6: lambda u, v: (v, 1 - u),
+    7: lambda u, v: (1 - v, 1 - u),
+    8: lambda u, v: (1 - v, u),
+}
 
 
 def swaps_axes(orientation: int) -> bool:
@@ -43,6 +68,24 @@ def swaps_axes(orientation: int) -> bool:
 def displayed(stored: Size, orientation: int) -> Size:
     """The size a viewer sees once the EXIF orientation is applied."""
     return (stored[1], stored[0]) if swaps_axes(orientation) else stored
+
+
+def stored_point(point: Point, orientation: int) -> Point:
+    """A point given on the image as displayed (fractions), on the stored pixels instead."""
+    u, v = (min(1.0, max(0.0, float(c))) for c in point)
+    return _TO_STORED.get(orientation, _TO_STORED[1])(u, v)
+
+
+@dataclass(frozen=True)
+class Interest:
+    """How interesting each column and each row of the stored image is (``attention``).
+
+    Coarse profiles, left to right and top to bottom, non-negative. A cover crop always spans
+    the whole image along one axis, so the profile along the other is all that places it.
+    """
+
+    columns: tuple[float, ...]
+    rows: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -60,8 +103,21 @@ class Plan:
         return self.size[0] / (x1 - x0), self.size[1] / (y1 - y0)
 
 
-def plan(index: int, spec: SizeSpec, stored: Size, swap: bool) -> Plan:
-    """Fit a spec to the displayed image (never upscaling), then map back to stored axes."""
+def plan(
+    index: int,
+    spec: SizeSpec,
+    stored: Size,
+    swap: bool,
+    *,
+    focus: Point | None = None,
+    interest: Interest | None = None,
+) -> Plan:
+    """Fit a spec to the displayed image (never upscaling), then map back to stored axes.
+
+    A ``smart`` cover crop (``spec.smart``) is centred on ``focus`` (a point of the stored
+    image, e.g. a face) when there is one, else placed where ``interest`` says the image is
+    most interesting, else centred; every other crop is centred whatever is given.
+    """
     sw, sh = stored
     dw, dh = (sh, sw) if swap else (sw, sh)
     bw, bh = spec.width, spec.height
@@ -71,33 +127,109 @@ def plan(index: int, spec: SizeSpec, stored: Size, swap: bool) -> Plan:
         else:
             s = min(bw / dw, bh / dh)
             out = (min(bw, max(1, round(dw * s))), min(bh, max(1, round(dh * s))))
-        region: Region = (0, 0, dw, dh)
+        region: Region = (0, 0, sw, sh)
     elif spec.fit == "cover":
-        # Largest centred rectangle with the box's aspect ratio.
+        # Largest rectangle with the box's aspect ratio.
         if dw * bh > dh * bw:
             cw, ch = dh * bw / bh, float(dh)
         else:
             cw, ch = float(dw), dw * bh / bw
-        if cw >= bw:
+        whole = cw >= bw
+        if whole:
             out = (bw, bh)
-            x0, y0 = (dw - cw) / 2, (dh - ch) / 2
-        else:  # smaller than the box: crop to its aspect ratio at source scale
+        else:  # smaller than the box: crop to its aspect ratio at source scale, whole pixels
             out = (max(1, min(dw, round(cw))), max(1, min(dh, round(ch))))
             cw, ch = out
-            x0, y0 = (dw - cw) // 2, (dh - ch) // 2
-        region = (x0, y0, x0 + cw, y0 + ch)
+        crop = (ch, cw) if swap else (cw, ch)  # on the stored pixels
+        x0, y0 = _place(stored, crop, not whole, spec, focus, interest)
+        region = (x0, y0, x0 + crop[0], y0 + crop[1])
     else:
         raise ConfigError(f"fit {spec.fit!r} is not one of inside/cover")
     if spec.format not in CONFIGURABLE:
         raise ConfigError(f"format {spec.format!r} is not one of {'/'.join(CONFIGURABLE)}")
-    if swap:  # centred regions stay centred under any flip, so swapping axes is enough
+    if swap:
         out = (out[1], out[0])
-        region = (region[1], region[0], region[3], region[2])
     return Plan(index, spec, out, region)
 
 
+def _place(
+    full: Size,
+    crop: tuple[float, float],
+    whole_pixels: bool,
+    spec: SizeSpec,
+    focus: Point | None,
+    interest: Interest | None,
+) -> tuple[float, float]:
+    """The top-left corner of a ``crop`` of the stored image: centred unless the spec is smart."""
+    (fw, fh), (cw, ch) = full, crop
+    if not spec.smart or (focus is None and interest is None):
+        if whole_pixels:
+            return (fw - cw) // 2, (fh - ch) // 2
+        return (fw - cw) / 2, (fh - ch) / 2
+    if focus is not None:
+        x0, y0 = focus[0] * fw - cw / 2, focus[1] * fh - ch / 2
+    else:
+        assert interest is not None
+        x0 = window(interest.columns, cw / fw) * fw
+        y0 = window(interest.rows, ch / fh) * fh
+    if whole_pixels:
+        x0, y0 = round(x0), round(y0)
+    return min(max(0.0, x0), fw - cw), min(max(0.0, y0), fh - ch)
+
+
+def window(profile: Sequence[float], span: float) -> float:
+    """Where a window ``span`` long (a fraction of the axis) keeps most of ``profile``: its start.
+
+    The profile is read as constant over each of its cells. Of the windows that start on a
+    cell edge (and the centred one), the one that keeps the most wins, the most central of
+    equals; it must keep ``SMART_MARGIN`` of the whole more than the centred window, else the
+    centred one stays. Then it is recentred on the centroid of what it keeps.
+    """
+    n, free = len(profile), 1.0 - span
+    centre = free / 2
+    total = float(sum(profile))
+    if n == 0 or free <= 1e-9 or total <= 0:
+        return max(0.0, centre)
+    cumulative = [0.0]
+    for value in profile:
+        cumulative.append(cumulative[-1] + value)
+
+    def upto(x: float) -> float:  # the profile's integral from 0 to x (fractions of the axis)
+        at = min(max(0.0, x * n), float(n))
+        cell = min(int(at), n - 1)
+        return cumulative[cell] + (at - cell) * profile[cell]
+
+    def kept(start: float) -> float:
+        return upto(start + span) - upto(start)
+
+    starts = sorted({min(free, k / n) for k in range(n + 1)} | {centre})
+    best = max(starts, key=lambda s: (kept(s), -abs(s - centre)))
+    if kept(best) - kept(centre) <= SMART_MARGIN * total:
+        return centre
+    for _ in range(SMART_RECENTRE_STEPS):
+        moved = min(max(0.0, _centroid(profile, best, best + span) - span / 2), free)
+        if abs(moved - best) < 1e-9 or kept(moved) < kept(best) - SMART_MARGIN * total:
+            break
+        best = moved
+    return best
+
+
+def _centroid(profile: Sequence[float], start: float, end: float) -> float:
+    """The centre of mass of ``profile`` between ``start`` and ``end`` (fractions of the axis)."""
+    n = len(profile)
+    a, b = start * n, end * n
+    mass = moment = 0.0
+    for cell in range(max(0, int(a)), min(n, int(b) + 1)):
+        lo, hi = max(a, cell), min(b, cell + 1)
+        if hi > lo:
+            weight = (hi - lo) * profile[cell]
+            mass += weight
+            moment += weight * (lo + hi) / 2
+    return moment / mass / n if mass > 0 else (start + end) / 2
+
+
 def draft_factor(plans: Sequence[Plan]) -> int:
-    """Largest JPEG DCT scale (1/8..1) that still leaves every output a >= 2x reduction."""
+    """Largest JPEG DCT scale (1/8..1) that still leaves every output a >= DRAFT_GAP reduction."""
     allowed = min(1 / (DRAFT_GAP * max(p.scale)) for p in plans)
     return next(k for k in (8, 4, 2, 1) if k <= allowed or k == 1)
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from PIL import Image, PngImagePlugin
 
 from ..errors import ImageRejected
-from . import rle
+from . import heif, rle
 from .sparse import Sparse
 
 rle.install()  # BMP RLE a run at a time, not a pixel at a time
@@ -39,6 +39,10 @@ try:
         READERS["avif"] = "AVIF"
 except ImportError:  # pragma: no cover - depends on the Pillow build
     pass
+if heif.available():
+    READERS["heif"] = heif.FORMAT
+# Readers of our own, used by ``open_header`` and never registered with Pillow (``Image.open``).
+_OWN_READERS = {heif.FORMAT: (heif.HeifImageFile, heif.accept)}
 
 
 def readable(fmt: str) -> str:
@@ -101,9 +105,9 @@ def open_header(view: Sparse | bytes, fmt: str, *, complete: bool = True) -> Ima
     if isinstance(view, bytes):
         view = Sparse.of(view, len(view) + (0 if complete else 1))
     reader = view.reader()
-    if READERS[fmt] not in Image.OPEN:
+    if READERS[fmt] not in Image.OPEN and READERS[fmt] not in _OWN_READERS:
         Image.init()
-    factory, accept = Image.OPEN[READERS[fmt]]
+    factory, accept = _OWN_READERS.get(READERS[fmt]) or Image.OPEN[READERS[fmt]]
     try:
         if accept is not None and not accept(reader.read(16)):
             raise SyntaxError(f"not a {READERS[fmt]} file")
@@ -151,6 +155,8 @@ def load(im: Image.Image, fmt: str) -> Image.Image:
         if im.mode == "RGBA":
             return Image.frombuffer("RGBA", im.size, data, "raw", "RGBA", 0, 1)
         return Image.frombytes("RGB", im.size, data)
+    if fmt == "heif" and isinstance(im, heif.HeifImageFile):
+        return im.decode()
     im.load()
     return im
 
@@ -191,5 +197,6 @@ def orientation(im: Image.Image) -> int:
 
 
 def upright_after_load(im: Image.Image, fmt: str) -> bool:
-    """Whether loading turned the pixels upright already: Pillow's TIFF reader does, and drops the tag."""
-    return fmt == "tiff" and 0x0112 not in getattr(im, "tag_v2", {})
+    """Whether loading turned the pixels upright already: Pillow's TIFF reader does, and drops the
+    tag; libheif applies a HEIF's irot/imir (and its EXIF orientation is never read, see ``heif``)."""
+    return fmt == "heif" or (fmt == "tiff" and 0x0112 not in getattr(im, "tag_v2", {}))

@@ -28,9 +28,18 @@ def test_candidates_are_every_format_auto_may_have_written() -> None:
 
 def test_extensions_map_back_to_their_formats() -> None:
     assert {ext: f.name for ext, f in formats.BY_EXTENSION.items()} == {"jpg": "jpeg", "png": "png",
-                                                                        "webp": "webp"}
-    assert set(formats.CONFIGURABLE) == {"jpeg", "png", "webp", "auto"}
+                                                                        "webp": "webp", "avif": "avif"}
+    assert set(formats.CONFIGURABLE) == {"jpeg", "png", "webp", "avif", "auto"}
     assert formats.SOURCE_EXTENSIONS[0] == "jpg"  # the commonest first: fewest HEADs on demand
+    assert {"heic", "heif"} <= set(formats.SOURCE_EXTENSIONS)  # what phones upload
+
+
+def test_avif_is_written_as_image_avif_and_auto_never_picks_it() -> None:
+    """AVIF only where a size asks for it: auto stays JPEG/WebP (stored thumbnails keep their names)."""
+    avif = formats.resolve("avif", transparent=True)
+    assert (avif.name, avif.extension, avif.content_type) == ("avif", "avif", "image/avif")
+    assert formats.BY_EXTENSION["avif"] is avif
+    assert avif not in formats.candidates("auto") and formats.candidates("avif") == (avif,)
 
 
 def test_max_suffix_is_the_longest_suffix_the_naming_rule_adds() -> None:

@@ -58,16 +58,21 @@ def url_event(path: str, method: str = "GET", query: str = "", headers: dict[str
 
 
 def renders(s3: S3Stub, key: str, source_key: str = "pics/land.jpg", data: bytes = LAND) -> None:
-    """A miss at ``key``: the source found, its header judged, rendered from pinned bytes, its names
-    claimed, stored, then served."""
+    """A miss at ``key``: the unclaimed stem's source found, its header judged, the render lease
+    taken, rendered from pinned bytes, its names claimed, stored, served, the lease dropped."""
+    claim = source_key.rsplit(".", 1)[0] + ".owner.json"
+    s3.claim(THUMBS, claim)
     s3.head(SOURCE, source_key, etag="e1", size=len(data))
     s3.error("get_object", "NoSuchKey", 404, {"Bucket": THUMBS, "Key": key})
     s3.header(SOURCE, source_key, data, etag="e1")
+    s3.lease(THUMBS, key)
+    s3.error("get_object", "NoSuchKey", 404, {"Bucket": THUMBS, "Key": key})
     s3.get(SOURCE, source_key, data, etag="e1", IfMatch='"e1"')
     s3.head(SOURCE, source_key, etag="e1", size=len(data), IfMatch='"e1"')
-    s3.first_claim(THUMBS, source_key.rsplit(".", 1)[0] + ".owner.json", source_key)
+    s3.first_claim(THUMBS, claim, source_key)
     s3.put(etag="t1")
     s3.get(THUMBS, key, b"\xff\xd8served", etag="t1")
+    s3.lease_dropped(THUMBS, key)
 
 
 def test_a_rendered_thumbnail_comes_back_base64_encoded(
@@ -88,15 +93,29 @@ def test_configure_sizes_come_from_the_state_machine_with_their_fit(
     """128x128 is only in Configure (fit cover): allowed, and cropped to the exact box."""
     renders(s3, "pics/land_128x128.jpg")
     assert handler(url_event("/pics/land_128x128.jpg"), context)["statusCode"] == 200
-    im = Image.open(io.BytesIO(s3.made("PutObject")[-1]["Body"]))
+    im = Image.open(io.BytesIO(s3.made("PutObject")[-1]["Body"]))  # the thumbnail: written last
     assert im.size == (128, 128)
 
 
 def test_head_answers_without_a_body(arn: str, s3: S3Stub, context: Context) -> None:
     renders(s3, "pics/land_200x200.jpg")
+    assert handler(url_event("/pics/land_200x200.jpg"), context)["statusCode"] == 200
+    stored = s3.made("PutObject")[-1]["Metadata"]  # what the GET's render stored
+    s3.claim(THUMBS, "pics/land.owner.json", "pics/land.jpg")
+    s3.head(SOURCE, "pics/land.jpg", etag="e1", size=len(LAND))
+    s3.get(THUMBS, "pics/land_200x200.jpg", b"\xff\xd8served", etag="t1", metadata=stored)
     out = handler(url_event("/pics/land_200x200.jpg", "HEAD"), context)
     assert (out["statusCode"], out["body"]) == (200, "")
     assert out["headers"]["Content-Type"] == "image/jpeg"
+
+
+def test_head_of_a_miss_is_404_and_renders_nothing(arn: str, s3: S3Stub, context: Context) -> None:
+    s3.claim(THUMBS, "pics/land.owner.json")
+    s3.head(SOURCE, "pics/land.jpg", etag="e1", size=len(LAND))
+    s3.error("get_object", "NoSuchKey", 404, {"Bucket": THUMBS, "Key": "pics/land_200x200.jpg"})
+    out = handler(url_event("/pics/land_200x200.jpg", "HEAD"), context)
+    assert (out["statusCode"], out["body"]) == (404, "")
+    assert not [c for c in s3.calls if c.operation.startswith(("Put", "Delete"))]
 
 
 def test_a_refusal_is_a_json_body(arn: str, s3: S3Stub, context: Context,
@@ -143,9 +162,17 @@ def test_the_bucket_comes_from_configuration_not_the_request(arn: str, s3: S3Stu
     event = url_event("/pics/twin_200x200.jpg", query="bucket=decoy-bucket&Bucket=decoy-bucket",
                       headers={"host": "decoy-bucket.s3.amazonaws.com", "x-amz-bucket": "decoy-bucket",
                                "x-forwarded-host": "decoy-bucket.s3.amazonaws.com"})
-    assert handler(event, context)["statusCode"] == 200
+    status = handler(event, context)["statusCode"]
+    assert status == 200
     assert {c.params["Bucket"] for c in s3.calls} == {SOURCE, THUMBS}
     assert all("decoy" not in c.params["Key"] for c in s3.calls)
+    role = {SOURCE: "SourceBucket", THUMBS: "ThumbnailBucket"}  # how the template names them
+
+    def buckets(writes: bool) -> str:
+        return ", ".join(sorted({role.get(c.params["Bucket"], c.params["Bucket"]) for c in s3.calls
+                                 if c.operation.startswith("Put") == writes})) or "none"
+
     record("Security", "on-demand: another bucket named in query, Host and headers",
            "ignored: only SourceBucket read, only ThumbnailBucket written",
-           "200 from SourceBucket's image; S3 requests to the two configured buckets only")
+           f"{status}; read {buckets(False)}; written {buckets(True)}; "
+           f"keys naming the decoy: {sum('decoy' in c.params['Key'] for c in s3.calls)}")

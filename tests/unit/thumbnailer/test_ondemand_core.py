@@ -24,6 +24,7 @@ from tests.unit.conftest import REPO, S3Stub
 from tests.unit.thumbnailer.test_urls import HOSTILE_PATHS
 
 SRC, THUMBS = "unit-source", "unit-thumbs"
+BUCKET_ROLES = {SRC: "SourceBucket", THUMBS: "ThumbnailBucket"}  # how the template names them
 SETTINGS = Settings(SRC, THUMBS, 50 * 1024 * 1024, 100_000_000, cache_control="public, max-age=86400")
 # As deployed: Configure's sizes plus the template's default OnDemandSizes.
 ALLOW = Allowlist(
@@ -44,8 +45,10 @@ def body_of(resp: Response) -> dict[str, Any]:
     return json.loads(resp.body)
 
 
-def source(s3: S3Stub, key: str, data: bytes = LAND, etag: str = "e1") -> None:
-    s3.head(SRC, key, etag=etag, size=len(data))
+def source(s3: S3Stub, key: str, data: bytes = LAND, etag: str = "e1", *, owner: str | None = None) -> None:
+    """Finding the source: the stem's name claim (absent, or naming ``owner``), then that key's HEAD."""
+    s3.claim(THUMBS, claim_of(key), owner)
+    s3.head(SRC, owner or key, etag=etag, size=len(data))
 
 
 def nothing_stored(s3: S3Stub, key: str) -> None:
@@ -57,12 +60,16 @@ def claim_of(key: str) -> str:
     return key.rsplit(".", 1)[0] + ".owner.json"
 
 
-def rendered(s3: S3Stub, key: str, data: bytes = LAND, *, first: bool = True, etag: str = "e1") -> None:
-    """The header judged, the pinned read, the confirm after rendering, the name claim and the write.
+def rendered(s3: S3Stub, key: str, thumb: str, data: bytes = LAND, *, first: bool = True,
+             etag: str = "e1") -> None:
+    """The header judged, the render lease on ``thumb`` taken and the miss confirmed, the pinned
+    read, the confirm after rendering and the name claim; the thumbnail's write comes next.
 
     ``first``: nobody claimed the stem yet (GET, then PUT If-None-Match); else the claim is already ours.
     """
     s3.header(SRC, key, data, etag=etag)
+    s3.lease(THUMBS, thumb)
+    nothing_stored(s3, thumb)  # looked at again under the lease: a holder may just have stored it
     s3.get(SRC, key, data, etag=etag, IfMatch=f'"{etag}"')
     s3.head(SRC, key, etag=etag, size=len(data), IfMatch=f'"{etag}"')
     if first:
@@ -71,18 +78,31 @@ def rendered(s3: S3Stub, key: str, data: bytes = LAND, *, first: bool = True, et
         s3.claim(THUMBS, claim_of(key), key)
 
 
-def delivered(s3: S3Stub, key: str, metadata: dict[str, str] | None = None) -> None:
+def delivered(s3: S3Stub, key: str, metadata: dict[str, str] | None = None, *, leased: bool = False) -> None:
+    """The stored thumbnail read to answer; ``leased``: then the render lease dropped."""
     s3.get(THUMBS, key, SERVED, etag="t1", metadata=metadata)
+    if leased:
+        s3.lease_dropped(THUMBS, key)
+
+
+def put_keys(s3: S3Stub) -> list[str]:
+    """The keys written, leaving out the short-lived render leases."""
+    return [p["Key"] for p in s3.made("PutObject") if not p["Key"].endswith(".rendering")]
+
+
+def written(s3: S3Stub) -> dict[str, Any]:
+    """The last thumbnail PutObject (not a lease, not a claim)."""
+    return [p for p in s3.made("PutObject") if not p["Key"].endswith((".rendering", ".owner.json"))][-1]
 
 
 def render_land(s3: S3Stub, path: str = "/pics/land_200x200.jpg") -> tuple[Response, dict[str, Any]]:
     key = path[1:]
     source(s3, "pics/land.jpg")
     nothing_stored(s3, key)
-    rendered(s3, "pics/land.jpg")
+    rendered(s3, "pics/land.jpg", key)
     s3.put(etag="t1")
-    delivered(s3, key)
-    return answer(path), s3.made("PutObject")[-1]
+    delivered(s3, key, leased=True)
+    return answer(path), written(s3)
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -99,8 +119,11 @@ def test_an_allowed_size_is_rendered_stored_tagged_and_served(s3: S3Stub) -> Non
     assert parse_qs(put["Tagging"]) == {"thumbnail": ["yes"], "thumbnail-size": ["200x200"],
                                         "source-etag": ["e1"], "made-by": ["on-demand"]}
     assert put["Metadata"]["source-key"] == "pics/land.jpg"  # what a purge of the source looks for
-    claim = s3.made("PutObject")[0]
+    claim = next(p for p in s3.made("PutObject") if p["Key"].endswith(".owner.json"))
     assert (claim["Key"], claim["IfNoneMatch"]) == ("pics/land.owner.json", "*")
+    lease, dropped = s3.made("PutObject")[0], s3.made("DeleteObject")
+    assert (lease["Key"], lease["IfNoneMatch"]) == ("pics/land_200x200.jpg.rendering", "*")
+    assert [(d["Key"], d["IfMatch"]) for d in dropped] == [("pics/land_200x200.jpg.rendering", '"lease"')]
 
 
 def test_a_configure_size_is_rendered_with_its_fit(s3: S3Stub) -> None:
@@ -112,11 +135,20 @@ def test_a_configure_size_is_rendered_with_its_fit(s3: S3Stub) -> None:
 
 def test_the_second_request_serves_what_the_first_stored(s3: S3Stub) -> None:
     _, put = render_land(s3)
-    source(s3, "pics/land.jpg")
+    source(s3, "pics/land.jpg", owner="pics/land.jpg")
     delivered(s3, "pics/land_200x200.jpg", metadata=put["Metadata"])
     resp = answer("/pics/land_200x200.jpg")
     assert (resp.status, resp.outcome, resp.body) == (200, "stored", SERVED)
-    assert [p["Key"] for p in s3.made("PutObject")] == ["pics/land.owner.json", "pics/land_200x200.jpg"]
+    assert put_keys(s3) == ["pics/land.owner.json", "pics/land_200x200.jpg"]
+
+
+def test_head_serves_what_is_stored_but_never_renders(s3: S3Stub) -> None:
+    """HEAD only asks: a miss is 404 not-rendered, with nothing judged, leased or written."""
+    source(s3, "pics/land.jpg")
+    nothing_stored(s3, "pics/land_200x200.jpg")
+    _, body = _refusal(s3, "/pics/land_200x200.jpg", 404, "HEAD")
+    assert body["error"] == "not-rendered"
+    assert not [c for c in s3.calls if c.params.get("Bucket") == SRC and c.operation == "GetObject"]
 
 
 def test_the_workflows_thumbnail_of_the_same_box_is_served_as_it_is(s3: S3Stub) -> None:
@@ -130,38 +162,40 @@ def test_the_workflows_thumbnail_of_the_same_box_is_served_as_it_is(s3: S3Stub) 
 
 def test_a_stale_thumbnail_is_rendered_again_and_replaced_only_if_unchanged(s3: S3Stub) -> None:
     _, put = render_land(s3)
-    source(s3, "pics/land.jpg", etag="e2")  # the source was replaced since
+    source(s3, "pics/land.jpg", etag="e2", owner="pics/land.jpg")  # the source was replaced since
     delivered(s3, "pics/land_200x200.jpg", metadata=put["Metadata"])
-    rendered(s3, "pics/land.jpg", etag="e2", first=False)
+    rendered(s3, "pics/land.jpg", "pics/land_200x200.jpg", etag="e2", first=False)
     s3.error("put_object", "PreconditionFailed", 412)  # If-None-Match: the stale one is there
     s3.head(THUMBS, "pics/land_200x200.jpg", etag="stale", size=9, metadata=put["Metadata"])
     s3.head(SRC, "pics/land.jpg", etag="e2", size=len(LAND), IfMatch='"e2"')
     s3.put(etag="t2")
-    delivered(s3, "pics/land_200x200.jpg")
+    delivered(s3, "pics/land_200x200.jpg", leased=True)
     assert answer("/pics/land_200x200.jpg").outcome == "rendered"
-    replaced = s3.made("PutObject")[-1]
+    replaced = written(s3)
     assert replaced["IfMatch"] == '"stale"' and parse_qs(replaced["Tagging"])["source-etag"] == ["e2"]
 
 
 def test_a_source_is_found_under_another_extension_and_case(s3: S3Stub) -> None:
     png = images.png_alpha(300, 300)
+    s3.claim(THUMBS, "pics/logo.owner.json")
     for candidate in ("webp", "WEBP", "jpg", "JPG", "jpeg", "JPEG", "png"):
         s3.error("head_object", "404", 404, {"Bucket": SRC, "Key": f"pics/logo.{candidate}"})
     s3.head(SRC, "pics/logo.PNG", etag="e1", size=len(png), content_type="image/png")
     nothing_stored(s3, "pics/logo_200x200.webp")
-    rendered(s3, "pics/logo.PNG", png)
+    rendered(s3, "pics/logo.PNG", "pics/logo_200x200.webp", png)
     s3.put(etag="t1")
-    delivered(s3, "pics/logo_200x200.webp")
+    delivered(s3, "pics/logo_200x200.webp", leased=True)
     assert answer("/pics/logo_200x200.webp").status == 200
-    im = Image.open(io.BytesIO(s3.made("PutObject")[-1]["Body"]))
+    im = Image.open(io.BytesIO(written(s3)["Body"]))
     assert (im.format, im.size, im.mode) == ("WEBP", (200, 200), "RGBA")
 
 
 def test_too_large_for_a_lambda_response_redirects_to_the_stored_object(s3: S3Stub) -> None:
     source(s3, "pics/land.jpg")
     nothing_stored(s3, "pics/land_1024x1024.jpg")
-    rendered(s3, "pics/land.jpg")
+    rendered(s3, "pics/land.jpg", "pics/land_1024x1024.jpg")
     s3.put(etag="t1")
+    s3.lease_dropped(THUMBS, "pics/land_1024x1024.jpg")
     resp = answer("/pics/land_1024x1024.jpg", inline_limit=100)
     assert (resp.status, resp.outcome, resp.body) == (302, "rendered", b"")
     assert resp.headers["Cache-Control"] == "no-store"
@@ -172,7 +206,7 @@ def test_too_large_for_a_lambda_response_redirects_to_the_stored_object(s3: S3St
 
 def test_a_large_stored_thumbnail_redirects_too(s3: S3Stub) -> None:
     _, put = render_land(s3)
-    source(s3, "pics/land.jpg")
+    source(s3, "pics/land.jpg", owner="pics/land.jpg")
     delivered(s3, "pics/land_200x200.jpg", metadata=put["Metadata"])
     resp = answer("/pics/land_200x200.jpg", inline_limit=len(SERVED) - 1)
     assert (resp.status, resp.outcome) == (302, "stored")
@@ -181,27 +215,38 @@ def test_a_large_stored_thumbnail_redirects_too(s3: S3Stub) -> None:
 # ----------------------------------------------------------------------------- refusals
 
 
-def _refused(s3: S3Stub, path: str, status: int, method: str = "GET") -> dict[str, Any]:
+def _refusal(s3: S3Stub, path: str, status: int, method: str = "GET") -> tuple[Response, dict[str, Any]]:
     resp = answer(path, method)
     assert resp.status == status, resp
     assert resp.headers["Cache-Control"] == "no-store"
     assert not [c for c in s3.calls if c.operation in WRITES], "a refused request wrote something"
-    return body_of(resp)
+    return resp, body_of(resp)
+
+
+def _refused(s3: S3Stub, path: str, status: int, method: str = "GET") -> dict[str, Any]:
+    return _refusal(s3, path, status, method)[1]
+
+
+def _seen(resp: Response, body: dict[str, Any], s3: S3Stub) -> str:
+    """A refusal's row: the status and error the caller got, and how many S3 requests it cost."""
+    return f"{resp.status} {body['error']}, {len(s3.calls)} S3 requests"
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 def test_only_get_and_head(s3: S3Stub, method: str) -> None:
-    assert _refused(s3, "/pics/land_200x200.jpg", 405, method)["error"] == "method-not-allowed"
+    resp, body = _refusal(s3, "/pics/land_200x200.jpg", 405, method)
+    assert body["error"] == "method-not-allowed"
     assert s3.calls == []
-    record("Security", f"on-demand {method}", "405, no S3 request", "405, 0 S3 requests")
+    record("Security", f"on-demand {method}", "405, no S3 request", _seen(resp, body, s3))
 
 
 @pytest.mark.parametrize(("case", "path"), HOSTILE_PATHS, ids=[c for c, _ in HOSTILE_PATHS])
 def test_a_path_that_names_no_thumbnail_is_400_before_any_request(s3: S3Stub, case: str, path: str) -> None:
-    assert _refused(s3, path, 400)["error"] == "bad-request"
+    resp, body = _refusal(s3, path, 400)
+    assert body["error"] == "bad-request"
     assert s3.calls == []
     record("Security", f"on-demand path: {case}", "400, nothing read outside SourceBucket, nothing written",
-           "400 bad-request, 0 S3 requests")
+           _seen(resp, body, s3))
 
 
 @pytest.mark.parametrize(
@@ -209,12 +254,12 @@ def test_a_path_that_names_no_thumbnail_is_400_before_any_request(s3: S3Stub, ca
 )
 def test_only_allowlisted_sizes_render(s3: S3Stub, size: str) -> None:
     assert size not in ALLOW.labels()
-    body = _refused(s3, f"/pics/land_{size}.jpg", 403)
+    resp, body = _refusal(s3, f"/pics/land_{size}.jpg", 403)
     assert body["error"] == "size-not-allowed"
     assert body["allowed"] == ALLOW.labels() and "200x200" in body["message"]
     assert s3.calls == []
     record("Security", f"on-demand size {size} (not allowlisted)", "403, no S3 request, nothing stored",
-           "403 size-not-allowed, 0 S3 requests")
+           _seen(resp, body, s3))
 
 
 LITERAL_KEYS = [
@@ -230,17 +275,28 @@ def test_a_missing_source_is_404_after_looking_only_in_the_source_bucket(
     s3: S3Stub, case: str, path: str, stem: str
 ) -> None:
     name = ThumbnailName(stem, 200, 200, "jpg")
+    s3.error("get_object", "NoSuchKey", 404, {"Bucket": THUMBS, "Key": stem + ".owner.json"})
     for _ in ondemand_core.source_candidates(name):
         s3.error("head_object", "404", 404)
-    assert _refused(s3, path, 404)["error"] == "source-not-found"
-    assert {c.operation for c in s3.calls} == {"HeadObject"}
-    assert {c.params["Bucket"] for c in s3.calls} == {SRC}
-    assert {key_stem(c.params["Key"]) for c in s3.calls} == {stem}
-    record("Security", f"on-demand path: {case}", "404, nothing read outside SourceBucket, nothing written",
-           f"404 source-not-found, only HEAD {stem}.* in SourceBucket")
+    resp, body = _refusal(s3, path, 404)
+    assert body["error"] == "source-not-found"
+    claim, *heads = s3.calls
+    assert (claim.operation, claim.params) == ("GetObject", {"Bucket": THUMBS, "Key": stem + ".owner.json"})
+    assert {c.operation for c in heads} == {"HeadObject"}
+    assert {c.params["Bucket"] for c in heads} == {SRC}
+    assert {key_stem(c.params["Key"]) for c in heads} == {stem}
+    operations = sorted({c.operation for c in heads})
+    buckets = sorted({BUCKET_ROLES.get(c.params["Bucket"], c.params["Bucket"]) for c in heads})
+    stems = sorted({key_stem(c.params["Key"]) for c in heads})
+    record("Security", f"on-demand path: {case}",
+           "404, only the stem's name claim read outside SourceBucket, nothing written",
+           f"{_seen(resp, body, s3)}: {', '.join(operations)} of {', '.join(s + '.*' for s in stems)} "
+           f"in {', '.join(buckets)}; claim read: {claim.params['Key']} in "
+           f"{BUCKET_ROLES.get(claim.params['Bucket'], claim.params['Bucket'])}")
 
 
 def test_a_source_over_the_byte_cap_is_422_before_it_is_read(s3: S3Stub) -> None:
+    s3.claim(THUMBS, "pics/land.owner.json")
     s3.head(SRC, "pics/land.jpg", etag="e1", size=SETTINGS.max_source_bytes + 1)
     body = _refused(s3, "/pics/land_200x200.jpg", 422)
     assert body["error"] == "too-many-bytes" and "pics/land.jpg" in body["message"]
@@ -270,22 +326,41 @@ def test_a_source_too_costly_for_this_function_is_422_before_it_is_read_whole(s3
     assert not [c for c in s3.calls if c.operation in WRITES]
 
 
-def test_a_second_source_of_the_same_name_is_422_name_collision(s3: S3Stub) -> None:
-    """pics/land.png owns the names; pics/land.jpg is found first for a .jpg thumbnail but may not write."""
+def test_the_source_that_owns_the_names_is_rendered_not_the_first_candidate(s3: S3Stub) -> None:
+    """pics/land.png claimed the names; pics/land.jpg (the first candidate for a .jpg) is never read."""
+    png = images.png_alpha(640, 480)
+    source(s3, "pics/land.jpg", png, owner="pics/land.png")
+    nothing_stored(s3, "pics/land_200x200.jpg")
+    rendered(s3, "pics/land.png", "pics/land_200x200.jpg", png, first=False)
+    s3.put(etag="t1")
+    delivered(s3, "pics/land_200x200.jpg", leased=True)
+    assert answer("/pics/land_200x200.jpg").status == 200
+    assert written(s3)["Metadata"]["source-key"] == "pics/land.png"
+    assert not [c for c in s3.calls if c.params.get("Key") == "pics/land.jpg"]
+
+
+def test_a_claim_taken_by_another_source_mid_render_is_422_name_collision(s3: S3Stub) -> None:
+    """Unclaimed when looked up, claimed by pics/land.png before this render stored: it may not write."""
     source(s3, "pics/land.jpg")
     nothing_stored(s3, "pics/land_200x200.jpg")
     s3.header(SRC, "pics/land.jpg", LAND, etag="e1")
+    s3.lease(THUMBS, "pics/land_200x200.jpg")
+    nothing_stored(s3, "pics/land_200x200.jpg")
     s3.get(SRC, "pics/land.jpg", LAND, etag="e1", IfMatch='"e1"')
     s3.head(SRC, "pics/land.jpg", etag="e1", size=len(LAND), IfMatch='"e1"')
     s3.claim(THUMBS, "pics/land.owner.json", "pics/land.png")
     s3.head(SRC, "pics/land.png", etag="p1", size=10)
-    body = _refused(s3, "/pics/land_200x200.jpg", 422)
-    assert body["error"] == "name-collision" and "pics/land.png" in body["message"]
+    s3.lease_dropped(THUMBS, "pics/land_200x200.jpg")
+    resp = answer("/pics/land_200x200.jpg")
+    body = body_of(resp)
+    assert (resp.status, body["error"]) == (422, "name-collision") and "pics/land.png" in body["message"]
+    assert put_keys(s3) == []  # only the lease, and it is gone
 
 
 @pytest.mark.parametrize("step", ["head", "read"])
 def test_a_throttled_s3_is_503_with_retry_after(s3: S3Stub, step: str) -> None:
     if step == "head":
+        s3.claim(THUMBS, "pics/land.owner.json")
         s3.error("head_object", "SlowDown", 503)
     else:
         source(s3, "pics/land.jpg")
@@ -298,9 +373,10 @@ def test_a_throttled_s3_is_503_with_retry_after(s3: S3Stub, step: str) -> None:
 def test_a_thumbnail_gone_right_after_it_was_stored_is_503(s3: S3Stub) -> None:
     source(s3, "pics/land.jpg")
     nothing_stored(s3, "pics/land_200x200.jpg")
-    rendered(s3, "pics/land.jpg")
+    rendered(s3, "pics/land.jpg", "pics/land_200x200.jpg")
     s3.put(etag="t1")
     s3.error("get_object", "NoSuchKey", 404)
+    s3.lease_dropped(THUMBS, "pics/land_200x200.jpg")  # dropped even though the render failed
     assert answer("/pics/land_200x200.jpg").status == 503
 
 
@@ -335,15 +411,16 @@ def test_output_is_bounded_by_the_box_and_never_upscaled(
         spec = ALLOW.spec_for(box_w, box_h, "jpeg")
         assert isinstance(spec, SizeSpec)
         thumb = f"bounds/{name}_{label}.jpg"
-        source(s3, key, data)
+        source(s3, key, data, owner=None if i == 0 else key)
         nothing_stored(s3, thumb)
-        rendered(s3, key, data, first=i == 0)  # the first render claims the names, the rest hold them
+        rendered(s3, key, thumb, data, first=i == 0)  # the first render claims the names, the rest hold them
         s3.put(etag="t1")
-        delivered(s3, thumb)
+        delivered(s3, thumb, leased=True)
         before = len(s3.calls)
         assert answer("/" + thumb).status == 200
         calls = s3.calls[before:]
-        *claim, put = [c.params for c in calls if c.operation in WRITES]
+        *claim, put = [c.params for c in calls
+                       if c.operation in WRITES and not c.params["Key"].endswith(".rendering")]
         assert [c["Key"] for c in claim] == ([f"bounds/{name}.owner.json"] if i == 0 else [])
         assert (put["Bucket"], put["Key"]) == (THUMBS, thumb)
         assert {c.params["Bucket"] for c in calls} == {SRC, THUMBS}

@@ -92,6 +92,38 @@ def test_a_gone_owner_is_taken_over_with_if_match_on_its_claim(s3: S3Stub) -> No
     assert "IfNoneMatch" not in put
 
 
+def test_look_reads_the_claim_once_and_says_who_owns_it(s3: S3Stub) -> None:
+    s3.claim("thumbs", CLAIM)
+    assert ownership.look(SETTINGS, JPG) is None
+    s3.claim("thumbs", CLAIM, PNG, etag="c-png")
+    assert ownership.look(SETTINGS, JPG) == ownership.Claim(PNG, "c-png")
+    unreadable(s3, b"not json")
+    assert ownership.look(SETTINGS, JPG) == ownership.Claim(None, "u1")
+
+
+def test_a_claim_already_looked_at_is_not_read_again(s3: S3Stub) -> None:
+    """The workflow looks before rendering (to know whether anything can be stored yet);
+    claiming afterwards starts from that look."""
+    s3.claim_put("thumbs", CLAIM, JPG)
+    ownership.claim(SETTINGS, JPG, looked=None)
+    assert [c.operation for c in s3.calls] == ["PutObject"]
+
+
+def test_a_look_gone_stale_is_corrected_by_the_conditional_write(s3: S3Stub) -> None:
+    """Nobody had claimed it when looked at; PNG claimed it since: the If-None-Match write loses,
+    the claim is read afresh and the live owner refuses this source."""
+    s3.error("put_object", "PreconditionFailed", 412)
+    s3.claim("thumbs", CLAIM, PNG)
+    owner_exists(s3, PNG)
+    with pytest.raises(ImageRejected, match="name-collision"):
+        ownership.claim(SETTINGS, JPG, looked=None)
+
+
+def test_a_looked_at_claim_of_ones_own_writes_nothing(s3: S3Stub) -> None:
+    ownership.claim(SETTINGS, JPG, looked=ownership.Claim(JPG, "c-jpg"))
+    assert s3.calls == []
+
+
 def test_a_race_lost_on_a_first_claim_reads_again_and_meets_the_winner(s3: S3Stub) -> None:
     s3.claim("thumbs", CLAIM)
     s3.error("put_object", "PreconditionFailed", 412)  # If-None-Match: someone claimed it meanwhile

@@ -52,8 +52,23 @@ def test_group_result_carries_the_group_the_outcome_and_the_manifest() -> None:
     assert result["thumbnails"] == [{"key": "k_10x10.jpg", "path": "/k_10x10.jpg", "size": "10x10",
                                      "width": 10, "height": 8,
                                      "bytes": 99, "format": "jpeg", "tags": {"thumbnail": "yes"},
-                                     "reused": False}]
+                                     "reused": False, "placeholder": None}]
     assert RenderGroup.from_payload(result) == group  # the retry pass re-reads it
+
+
+def test_a_thumbnail_carries_its_placeholder_as_an_object() -> None:
+    hint = {"blurhash": "LaJHjmVu8_~po#smR+a~xaoLWCRj", "color": "#a1978a"}
+    thumb = Thumbnail("k_10x10.jpg", "10x10", 10, 8, 99, "jpeg", {}, placeholder=hint)
+    payload = group_result(RenderGroup((SizeSpec(10, 10),)), "made", [thumb])["thumbnails"][0]
+    assert payload["placeholder"] == hint
+    assert payload["placeholder"] is not hint  # a copy: the payload is JSON, not a view of the record
+
+
+def test_a_smart_size_travels_with_its_gravity_and_a_centred_one_without() -> None:
+    group = RenderGroup((SizeSpec(128, 128, "cover", gravity="smart"), SizeSpec(64, 64, "cover")))
+    sizes = group.to_payload()["sizes"]
+    assert sizes[0]["gravity"] == "smart" and "gravity" not in sizes[1]
+    assert RenderGroup.from_payload(group.to_payload()) == group
 
 
 def test_a_refused_group_says_why_by_name() -> None:

@@ -23,6 +23,21 @@ def test_every_field_is_read_and_jpg_means_jpeg() -> None:
 def test_to_dict_parses_back_to_the_same_spec() -> None:
     spec = SizeSpec(640, 480, "cover", "webp", 90, "big")
     assert parse_size(spec.to_dict()) == spec
+    smart = SizeSpec(640, 480, "cover", "webp", 90, "big", "smart")
+    assert parse_size(smart.to_dict()) == smart
+
+
+def test_gravity_defaults_to_centre_and_a_centred_size_says_nothing_of_it() -> None:
+    spec = parse_size({"width": 128, "height": 128, "fit": "cover"})
+    assert (spec.gravity, spec.smart) == ("centre", False)
+    assert "gravity" not in spec.to_dict()  # travels and is digested exactly as before gravity existed
+    assert parse_size({"width": 128, "height": 128, "fit": "cover", "gravity": "Center"}) == spec
+
+
+def test_smart_gravity_is_read_for_cover_sizes() -> None:
+    spec = parse_size({"width": 128, "height": 128, "fit": "cover", "gravity": "smart"})
+    assert (spec.gravity, spec.smart) == ("smart", True)
+    assert spec.to_dict()["gravity"] == "smart"
 
 
 @pytest.mark.parametrize(
@@ -37,6 +52,8 @@ def test_to_dict_parses_back_to_the_same_spec() -> None:
         ({"width": 10, "height": 10, "quality": 0}, ["quality 0"]),
         ({"width": 10, "height": 10, "quality": 101}, ["quality 101"]),
         ({"width": 10, "height": 10, "quality": "high"}, ["quality must be an integer"]),
+        ({"name": "t", "width": 10, "height": 10, "fit": "cover", "gravity": "north"}, ["'t'", "'north'"]),
+        ({"width": 10, "height": 10, "gravity": "smart"}, ["10x10", "needs fit cover"]),
     ],
 )
 def test_bad_sizes_are_config_errors_that_name_the_size(raw: dict[str, Any], words: list[str]) -> None:

@@ -15,9 +15,9 @@ from thumbnailer.formats import MAX_KEY_BYTES, MAX_SIDE
 from thumbnailer.naming import thumbnail_key
 from thumbnailer.records import PinnedSource
 from thumbnailer.settings import Settings
-from thumbnailer.spec import SizeSpec
+from thumbnailer.spec import SizeSpec, parse_size
 
-from tests import images
+from tests import images, placeholders
 from tests.unit.conftest import S3Stub
 
 SETTINGS = Settings("src", "thumbs", 50 * 1024 * 1024, 100_000_000, cache_control="public, max-age=60")
@@ -86,12 +86,13 @@ def test_a_missing_thumbnail_is_rendered_and_written_only_if_still_absent(s3: S3
     assert (put["Metadata"]["source-etag"], put["Metadata"]["source-key"]) == ("e1", SOURCE.key)
     assert (put["Metadata"]["width"], put["Metadata"]["height"], put["Metadata"]["format"]) == (
         "200", "150", "jpeg")
+    hint = {"blurhash": put["Metadata"]["blurhash"], "color": put["Metadata"]["color"]}
     assert thumb.to_payload() == {"key": JPG, "path": "/" + JPG, "size": "200x200",
                                   "width": 200, "height": 150,
                                   "bytes": len(put["Body"]), "format": "jpeg",
                                   "tags": {"thumbnail": "yes", "thumbnail-size": "200x200",
                                            "source-etag": "e1", "made-by": "workflow"},
-                                  "reused": False}
+                                  "reused": False, "placeholder": hint}
 
 
 def test_what_make_writes_it_reuses_without_reading_the_source(s3: S3Stub) -> None:
@@ -102,6 +103,25 @@ def test_what_make_writes_it_reuses_without_reading_the_source(s3: S3Stub) -> No
     assert (thumb.key, thumb.width, thumb.height, thumb.bytes, thumb.format) == (
         JPG, 200, 150, len(put["Body"]), "jpeg")
     assert thumb.tags["made-by"] == "workflow"
+    assert thumb.placeholder == {"blurhash": put["Metadata"]["blurhash"], "color": put["Metadata"]["color"]}
+
+
+def test_the_placeholder_is_ascii_metadata_that_decodes_to_the_image(s3: S3Stub) -> None:
+    meta = made_fresh(s3)["Metadata"]
+    assert all(value.isascii() for value in meta.values())  # S3 user metadata is ASCII
+    assert placeholders.components(meta["blurhash"]) == (4, 3)  # landscape: more along x
+    mean = placeholders.linear_mean(Image.open(io.BytesIO(DATA)))
+    assert all(abs(a - b) <= 3 for a, b in zip(placeholders.hex_rgb(meta["color"]), mean, strict=True))
+    assert placeholders.average(meta["blurhash"]) == placeholders.hex_rgb(meta["color"])
+
+
+def test_a_thumbnail_stored_before_placeholders_is_reused_without_one(s3: S3Stub) -> None:
+    put = made_fresh(s3)
+    older = {k: v for k, v in put["Metadata"].items() if k not in ("blurhash", "color")}
+    s3.head("thumbs", JPG, etag="t1", size=len(put["Body"]), metadata=older)
+    (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC])
+    assert thumb.reused is True and thumb.placeholder is None
+    assert thumb.to_payload()["placeholder"] is None
 
 
 def test_a_thumbnail_of_other_bytes_is_overwritten_only_if_unchanged(s3: S3Stub) -> None:
@@ -321,6 +341,30 @@ def test_spec_digest_is_stable_for_equal_specs() -> None:
                                     {"quality": 79}])
 def test_spec_digest_changes_with_every_field_but_the_name(change: dict[str, Any]) -> None:
     assert thumbnails.spec_digest(replace(SPEC, **change)) != thumbnails.spec_digest(SPEC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "before"),
+    [  # digests computed with the code as it was before sizes had a gravity, RENDER_VERSION 1+pillow-13.0.0
+        ({"name": "thumb", "width": 128, "height": 128, "fit": "cover", "format": "auto", "quality": 80},
+         "8a5198b5ac35ae0b"),
+        ({"width": 256, "height": 256, "fit": "inside", "format": "auto", "quality": 80}, "125e19771c6fb73c"),
+        ({"width": 1024, "height": 1024, "fit": "inside", "format": "auto", "quality": 82},
+         "6b2dc4c3a99ad61c"),
+        ({"width": 128, "height": 128, "fit": "cover", "gravity": "centre"}, "8a5198b5ac35ae0b"),
+        ({"width": 128, "height": 128, "fit": "cover", "gravity": "center"}, "8a5198b5ac35ae0b"),
+    ],
+)
+def test_a_size_without_gravity_keeps_the_digest_it_had_before_gravity(
+    monkeypatch: pytest.MonkeyPatch, raw: dict[str, Any], before: str
+) -> None:
+    monkeypatch.setattr(thumbnails, "RENDER_VERSION", "1+pillow-13.0.0")
+    assert thumbnails.spec_digest(parse_size(raw)) == before
+
+
+def test_a_smart_crop_has_its_own_digest() -> None:
+    centred = parse_size({"width": 128, "height": 128, "fit": "cover"})
+    assert thumbnails.spec_digest(replace(centred, gravity="smart")) != thumbnails.spec_digest(centred)
 
 
 def test_is_current_needs_both_the_source_bytes_and_a_known_spec() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from thumbflow.local.deploy import lambda_environment, physical_names
+from thumbflow.local.deploy import lambda_environment, physical_names, workflow_functions
 from thumbflow.local.template import TemplateError, load_template
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -50,3 +50,11 @@ def test_the_environment_is_the_templates_variables_then_lambdas(tmp_path: Path)
 def test_reserved_variables_are_refused(name: str, tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="reserves"):
         lambda_environment("f", "m.h", tmp_path, 128, "python3.13", {name: "x"}, "F")
+
+
+def test_a_workflows_functions_are_those_its_substitutions_name() -> None:
+    template = load_template(ROOT / "template.yaml")
+    assert workflow_functions(template, "ThumbnailWorkflow") == {
+        "ValidateFunction", "ResizeFunction", "FlagFunction"}
+    assert workflow_functions(template, "PurgeWorkflow") == {"PurgeFunction"}
+    assert workflow_functions(template, "NoSuchWorkflow") == set()

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from thumbflow.local.pool import exit_words, runtime_error
+from thumbflow.local.pool import InitFailed, Pool, exit_words, runtime_error
 
 
 @pytest.mark.parametrize(("status", "words"), [
@@ -26,3 +26,53 @@ def test_runtime_errors_name_the_request() -> None:
     body = json.loads(runtime_error("Sandbox.Timedout", "Task timed out after 3.00 seconds", "r-1"))
     assert body == {"errorType": "Sandbox.Timedout",
                     "errorMessage": "RequestId: r-1 Error: Task timed out after 3.00 seconds"}
+
+
+class FakeWorker:
+    """What a pool needs of a worker: its pid and generation, and a way to stop it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.generation = 0
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def counting_pool(cap: int = 8, fail: bool = False) -> tuple[Pool, list[FakeWorker]]:
+    started: list[FakeWorker] = []
+
+    def start() -> FakeWorker:
+        if fail:
+            raise InitFailed("Runtime.ImportModuleError", "Unable to import module 'handler'")
+        started.append(FakeWorker(100 + len(started)))
+        return started[-1]
+
+    return Pool(start, cap, throttle_at_cap=False), started  # type: ignore[arg-type]
+
+
+def test_prewarm_leaves_one_idle_worker_the_first_invocation_takes() -> None:
+    pool, started = counting_pool()
+    pool.prewarm()
+    assert len(started) == 1 and pool.idle == started
+    assert pool.acquire() is started[0] and len(started) == 1
+
+
+def test_a_failed_prewarm_is_forgotten_and_a_closed_pool_is_not_warmed() -> None:
+    pool, started = counting_pool(fail=True)
+    pool.prewarm()
+    assert not pool.idle and not pool.live and pool.starting == 0
+    with pytest.raises(InitFailed, match="Unable to import"):  # the invocation reports the init error
+        pool.acquire()
+    closed, started = counting_pool()
+    closed.close()
+    closed.prewarm()
+    assert started == []
+
+
+def test_prewarming_twice_starts_two_workers_up_to_the_cap() -> None:
+    pool, started = counting_pool(cap=2)
+    for _ in range(3):
+        pool.prewarm()
+    assert len(started) == 2 and sorted(w.pid for w in pool.idle) == [100, 101]

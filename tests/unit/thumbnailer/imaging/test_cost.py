@@ -63,15 +63,20 @@ def test_a_jpeg_is_planned_at_its_dct_scale_and_with_its_coefficient_buffer() ->
         ("tiff", "I", {}, False),
         ("webp", "RGB", {}, False),
         ("webp", "RGBA", {"lossless": True}, False),
-        ("jpeg", "CMYK", {"coefficients": 8.0}, True),  # libjpeg's whole-image buffer: 800 MB
+        # libjpeg's whole-image buffer, 800 MB, and the file (31 MiB as bench.worstcase builds it)
+        ("jpeg", "CMYK", {"coefficients": 8.0, "nbytes": 31 << 20}, True),
         ("webp", "RGB", {"frames": 2}, True),  # an animation goes through Pillow: 12 bytes a pixel
         ("tiff", "LAB", {}, False),
+        ("heif", "RGB", {"chroma": "420"}, False),  # measured 743 MB: Pillow's image, libheif's RGB
+        ("heif", "RGBA", {"chroma": "420"}, False),
+        ("heif", "RGB", {"chroma": "420", "depth": 10}, True),  # 20 MB of 10-bit HEVC: 949 MB
     ],
 )
 def test_which_100_mp_images_fit_the_resize_function(
     fmt: str, mode: str, extra: dict[str, object], refused: bool
 ) -> None:
-    est = estimate(fmt, mode, **extra)
+    nbytes = int(extra.pop("nbytes", 20 << 20))  # type: ignore[call-overload]
+    est = estimate(fmt, mode, nbytes=nbytes, **extra)
     if not refused:
         cost.check(est, RESIZE)
         return
@@ -119,3 +124,25 @@ def test_without_the_direct_webp_decoder_a_still_is_planned_like_pillows_reader(
     assert through_pillow.memory_mb - direct.memory_mb > 600  # two canvases more, 800 MB
     with pytest.raises(ImageRejected):
         cost.check(through_pillow, RESIZE)
+
+
+def test_a_heic_is_planned_as_libheif_decodes_it() -> None:
+    """Calibrated on 12-100 MP HEICs (peak RSS of a fresh process): Pillow's 4 bytes a pixel
+    plus libheif's 3 of interleaved RGB; one plane for grey; wider planes at 10 bits. HEVC's
+    CPU follows the bitrate as much as the pixels."""
+    rgb = estimate("heif", "RGB", nbytes=2 << 20, chroma="420")
+    assert 780 < rgb.memory_mb < 840  # 743 MB measured, plus the runtime's 36
+    grey = estimate("heif", "L", nbytes=2 << 20, chroma="400")
+    deep = estimate("heif", "RGB", nbytes=2 << 20, chroma="420", depth=10)
+    assert grey.memory_mb < 300 < rgb.memory_mb < deep.memory_mb
+    dense = estimate("heif", "RGB", nbytes=40 << 20, chroma="420")
+    assert dense.cpu_s > rgb.cpu_s + 4  # 130 ns a byte of HEVC
+    assert grey.cpu_s < rgb.cpu_s < deep.cpu_s
+
+
+def test_probe_plans_a_real_heic_from_its_header() -> None:
+    data = images.heic(photo(640, 480))
+    facts = imaging.probe(data, total_bytes=len(data), max_pixels=CAP, specs=DEFAULT)
+    assert facts is not None and facts.cost is not None and facts.layout is not None
+    assert facts.layout.format == "heif" and facts.layout.chroma == "420"
+    assert cost.BASELINE_MB < facts.cost.memory_mb < cost.BASELINE_MB + cost.SLACK_MB + 12

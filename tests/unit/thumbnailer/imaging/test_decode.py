@@ -33,6 +33,13 @@ def test_other_formats_are_decoded_whole() -> None:
     assert (out.image.size, out.factor) == ((800, 600), 1.0)
 
 
+def test_a_heic_comes_out_upright_from_libheif_and_its_exif_tag_is_spent() -> None:
+    """libheif turns the pixels by irot; the EXIF 6 the phone kept must not turn them again."""
+    data = images.heic(photo(40, 30), exif=images.exif_bytes(orientation=6))
+    heic = decode.decode(opened(data, "heif"), "heif", [spec(20)], 6)
+    assert (heic.orientation, heic.stored, heic.image.size, heic.mode) == (1, (30, 40), (30, 40), "RGB")
+
+
 def test_a_tiff_comes_out_upright_and_a_jpeg_keeps_its_orientation_for_later() -> None:
     tag = images.exif_bytes(orientation=6)
     tiff = decode.decode(opened(images.save(photo(40, 30), "TIFF", exif=tag), "tiff"), "tiff", [spec(20)], 6)
@@ -43,10 +50,10 @@ def test_a_tiff_comes_out_upright_and_a_jpeg_keeps_its_orientation_for_later() -
 
 @pytest.mark.parametrize(
     ("fmt", "keep", "reason"),
-    [("png", 0.6, "truncated"), ("jpeg", 0.6, "truncated"), ("gif", 0.6, "truncated")],
+    [(fmt, 0.6, "truncated") for fmt in ("png", "jpeg", "gif", "heif")],
 )
 def test_load_errors_are_named(fmt: str, keep: float, reason: str) -> None:
-    data = images.save(photo(300, 200), fmt.upper())
+    data = images.heic(photo(300, 200)) if fmt == "heif" else images.save(photo(300, 200), fmt.upper())
     im = opened(data[: int(len(data) * keep)], fmt)
     with pytest.raises(ImageRejected) as exc:
         decode.decode(im, fmt, [spec(100)], 1)
@@ -68,12 +75,14 @@ def test_garbled_pixels_are_corrupt() -> None:
         (ValueError("not enough data"), "truncated"),
         (OSError("broken data stream when reading image file"), "corrupt"),
         (SyntaxError("bad huffman code"), "corrupt"),
+        (ValueError("Invalid input: Unexpected end of file: Extent in iloc box points past\n"), "truncated"),
+        (ValueError("Decoder plugin generated an error: Unspecified: no decompressed image.\n"), "corrupt"),
     ],
 )
 def test_decode_error_sorting(exc: Exception, reason: str) -> None:
     rejected = decode.decode_error(exc, "png")
     assert rejected.reason == reason
-    assert rejected.detail.startswith("png: ")
+    assert rejected.detail.startswith("png: ") and not rejected.detail.endswith("\n")
 
 
 def test_an_unknown_mode_is_refused_by_name() -> None:

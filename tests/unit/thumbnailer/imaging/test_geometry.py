@@ -87,11 +87,11 @@ def test_unknown_fit_or_format_is_a_config_error(fit: str, fmt: str, word: str) 
 
 
 def allowed_draft(ps: list[Plan], stored: tuple[int, int]) -> int:
-    """Independent statement of the rule: the largest 1/k decode still >= 1.9x every output."""
+    """Independent statement of the rule: the largest 1/k decode still >= 1.4x every output."""
     for k in (8, 4, 2):
         if all(
-            (p.region[2] - p.region[0]) / k >= 1.9 * p.size[0]
-            and (p.region[3] - p.region[1]) / k >= 1.9 * p.size[1]
+            (p.region[2] - p.region[0]) / k >= 1.4 * p.size[0]
+            and (p.region[3] - p.region[1]) / k >= 1.4 * p.size[1]
             for p in ps
         ):
             return k
@@ -102,12 +102,13 @@ def allowed_draft(ps: list[Plan], stored: tuple[int, int]) -> int:
     ("stored", "specs", "swap", "expected"),
     [
         ((2400, 1600), [box(64, 64), box(128, 128), box(256, 256), box(100, 100, "cover")], False, 4),
-        ((4000, 3000), [box(1024, 1024)], False, 2),  # a 1.95x gap still counts
+        ((4000, 3000), [box(1024, 1024)], False, 2),  # 1/4 would be 1000 px: below the output
         ((4000, 3000), [box(128, 128, "cover")], False, 8),
         ((2400, 800), [box(300, 300, "cover")], True, 1),  # 300 px across the 800-px side
         ((2400, 800), [box(100, 100, "cover")], True, 4),
         ((640, 480), [box(1000, 1000)], False, 1),  # never below the output
-        ((6000, 4000), [box(128, 128, "cover"), box(1024, 1024)], False, 2),  # the largest decides
+        ((6000, 4000), [box(128, 128, "cover"), box(1024, 1024)], False, 4),  # the largest decides
+        ((4000, 3000), [box(1500, 1500)], False, 1),  # 1/2 would leave 1.33x: below the gap
     ],
 )
 def test_draft_factor(stored: tuple[int, int], specs: list[SizeSpec], swap: bool, expected: int) -> None:
@@ -169,3 +170,92 @@ def test_steps_crop_when_the_region_already_has_the_output_size() -> None:
 def test_small_steps_use_bicubic_big_ones_lanczos(source: int, output: int, resample: str) -> None:
     (made,) = steps(plans((source, source), box(output, output)), (source, source), 1.0)
     assert made.resample == resample
+
+
+# ----------------------------------------------------------------------------- where a crop sits
+
+
+def smart(w: int, h: int) -> SizeSpec:
+    return SizeSpec(w, h, "cover", gravity="smart")
+
+
+def test_a_smart_crop_centres_on_the_focus_and_stays_inside_the_image() -> None:
+    # 640x480 -> a 480x480 window that may slide along x only.
+    assert plan(0, smart(128, 128), (640, 480), False, focus=(0.5, 0.5)).region == (80, 0, 560, 480)
+    assert plan(0, smart(128, 128), (640, 480), False, focus=(0.6, 0.1)).region == pytest.approx(
+        (0.6 * 640 - 240, 0, 0.6 * 640 + 240, 480))
+    assert plan(0, smart(128, 128), (640, 480), False, focus=(0.95, 0.5)).region == (160, 0, 640, 480)
+    assert plan(0, smart(128, 128), (640, 480), False, focus=(0.0, 0.5)).region == (0, 0, 480, 480)
+    tall = plan(0, smart(300, 100), (640, 480), False, focus=(0.5, 0.9))  # 640x213.3, slides along y
+    assert tall.region == pytest.approx((0, 480 - 640 / 3, 640, 480))
+    assert tall.size == (300, 100)
+
+
+def test_a_smart_crop_smaller_than_its_box_keeps_whole_pixels() -> None:
+    p = plan(0, smart(1000, 1000), (640, 480), False, focus=(0.7, 0.5))  # 448 - 240: past the edge
+    assert p.region == (160, 0, 640, 480) and p.size == (480, 480)
+    p = plan(0, smart(1000, 1000), (640, 480), False, focus=(0.6013, 0.5))  # 384.8 - 240 -> 145
+    assert p.region == (145, 0, 625, 480)
+    assert all(float(v).is_integer() for v in p.region)
+
+
+def test_a_centred_size_ignores_focus_and_interest() -> None:
+    centred = plan(0, box(128, 128, "cover"), (640, 480), False)
+    interest = geometry.Interest((0.0,) * 15 + (9.0,), (1.0,) * 12)
+    assert plan(0, box(128, 128, "cover"), (640, 480), False, focus=(0.9, 0.9), interest=interest) == centred
+    assert plan(0, box(128, 128), (640, 480), False, focus=(0.9, 0.9)).region == (0, 0, 640, 480)
+    assert plan(0, smart(128, 128), (640, 480), False).region == centred.region  # nothing to go by
+
+
+def test_a_smart_crop_on_a_rotated_image_moves_along_the_stored_axis() -> None:
+    # Stored 480x640, shown 640x480 (swap): the displayed x axis is the stored y axis; the focus
+    # is already a point of the stored image, so the window slides along stored y.
+    p = plan(0, smart(128, 128), (480, 640), True, focus=(0.5, 0.95))
+    assert p.region == (0, 160, 480, 640)
+
+
+def test_the_interest_profile_places_the_window_over_what_is_interesting() -> None:
+    columns = (1.0,) * 12 + (20.0,) * 4  # 16 columns, the last quarter interesting
+    p = plan(0, smart(128, 128), (640, 480), False, interest=geometry.Interest(columns, (1.0,) * 12))
+    assert p.region == (160, 0, 640, 480)  # as far right as it goes: it keeps all of the interest
+
+
+@pytest.mark.parametrize(
+    ("profile", "span", "expected"),
+    [
+        ((1.0,) * 10, 0.5, 0.25),  # nothing stands out: centred
+        ((0.0,) * 10, 0.5, 0.25),  # nothing at all: centred
+        ((1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.02), 0.5, 0.25),  # within the margin: centred
+        ((9.0, 9.0, 0, 0, 0, 0, 0, 0, 0, 0), 0.5, 0.0),  # at the left edge
+        ((0, 0, 0, 0, 0, 0, 0, 0, 9.0, 9.0), 0.5, 0.5),  # at the right edge
+        ((0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5.0, 5.0, 0, 0, 0, 0, 0, 0, 0, 0), 0.25, 0.375),  # centred has it all
+        ((0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5.0, 5.0, 0, 0), 0.25, 0.725),  # recentred on it
+        ((0, 5.0, 0, 0, 0, 0, 0, 0, 0, 0), 0.3, 0.0),  # centred on it would start before the image
+        ((1.0,) * 8, 1.0, 0.0),  # the window is the whole axis
+    ],
+)
+def test_window_keeps_the_most_interest(profile: tuple[float, ...], span: float, expected: float) -> None:
+    assert geometry.window(profile, span) == pytest.approx(expected)
+
+
+def test_window_keeps_a_subject_whole_and_centred_when_it_fits() -> None:
+    profile = [0.1] * 40
+    profile[26:32] = [8.0] * 6  # a subject over 26..32 of 40 cells
+    start = geometry.window(profile, 0.4)
+    assert start * 40 <= 26 and (start + 0.4) * 40 >= 32  # all of it inside
+    assert start * 40 + 8 == pytest.approx(29, abs=0.5)  # and in the window's middle
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_stored_point_inverts_each_orientation(orientation: int) -> None:
+    """EXIF's definition of each orientation as where the stored corners are shown."""
+    # Stored corners (top-left, top-right, bottom-left) and where orientation n shows them.
+    shown = {
+        1: ((0, 0), (1, 0), (0, 1)), 2: ((1, 0), (0, 0), (1, 1)), 3: ((1, 1), (0, 1), (1, 0)),
+        4: ((0, 1), (1, 1), (0, 0)), 5: ((0, 0), (0, 1), (1, 0)), 6: ((1, 0), (1, 1), (0, 0)),
+        7: ((1, 1), (1, 0), (0, 1)), 8: ((0, 1), (0, 0), (1, 1)),
+    }[orientation]
+    for stored, displayed in zip(((0, 0), (1, 0), (0, 1)), shown, strict=True):
+        assert geometry.stored_point(displayed, orientation) == stored
+    assert geometry.stored_point((0.5, 0.5), orientation) == (0.5, 0.5)
+    assert geometry.stored_point((2.0, -1.0), 1) == (1.0, 0.0)  # clamped to the image

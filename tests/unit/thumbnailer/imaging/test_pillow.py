@@ -26,6 +26,22 @@ def test_readable_formats_follow_this_pillow_build() -> None:
     )
 
 
+def test_heif_is_read_by_our_own_reader_which_pillow_does_not_know() -> None:
+    """The header is our parse (no libheif), the pixels libheif's, already upright."""
+    assert pillow.readable("heif") == "heif" and pillow.READERS["heif"] == "HEIF"
+    data = images.heic(photo(40, 30), exif=images.exif_bytes(orientation=6))
+    with pillow.scope():
+        im = pillow.open_header(data, "heif")
+        assert im is not None and (im.format, im.size, im.mode) == ("HEIF", (30, 40), "RGB")
+        assert pillow.orientation(im) == 1  # the EXIF tag is never read: irot is the orientation
+        pixels = pillow.load(im, "heif")
+    assert pixels is not im and pixels.size == (30, 40)
+    assert pillow.upright_after_load(im, "heif")
+    assert all(factory is not type(im) for factory, _ in Image.OPEN.values())
+    with pillow.scope():
+        assert pillow.open_header(data[:60], "heif", complete=False) is None  # cut inside meta: read more
+
+
 def test_scope_lifts_pillows_cap_and_restores_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1234)
     with pillow.scope():

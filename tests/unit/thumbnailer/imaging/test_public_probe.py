@@ -58,7 +58,7 @@ def test_sniff_refuses_by_name_what_this_build_cannot_read(monkeypatch: pytest.M
 
 @pytest.mark.parametrize(
     ("data", "reason"),
-    [(images.SVG, "svg"), (images.TEXT, "text"), (b"", "empty"), (images.heic_like(), "unsupported-format")],
+    [(images.SVG, "svg"), (images.TEXT, "text"), (b"", "empty"), (images.jxl_like(), "unsupported-format")],
 )
 def test_sniff_probe_and_render_refuse_alike(data: bytes, reason: str) -> None:
     outcomes = []

@@ -289,12 +289,14 @@ def test_render_derives_smaller_sizes_from_larger_ones(monkeypatch: pytest.Monke
     monkeypatch.setattr(Image.Image, "resize", spy_resize)
     out = render(data, [spec(s) for s in (64, 512, 128, 256)], max_pixels=CAP)
     assert [(r.width, r.height) for r in out] == [(64, 48), (512, 384), (128, 96), (256, 192)]
-    # 1/2 DCT decode (1200x900: >= 2x the 512 output), then each size from the one above.
+    # 1/2 DCT decode (1200x900: >= 2x the 512 output), then each size from the one above,
+    # the placeholder's 32-px rendition last, from the smallest.
     assert calls == [
         ((1200, 900), (512, 384)),
         ((512, 384), (256, 192)),
         ((256, 192), (128, 96)),
         ((128, 96), (64, 48)),
+        ((64, 48), (32, 24)),
     ]
 
 
