@@ -29,7 +29,7 @@ from typing import Any
 
 from .engines import REPO
 
-MODULES = ("validate", "resize", "flag", "ondemand")
+MODULES = ("validate", "resize", "flag", "ondemand", "purge", "backfill")
 
 _PROBE = """
 import json, sys, time

@@ -1,19 +1,24 @@
 """What a smart crop and the placeholder cost inside a real render, per case.
 
-Each case runs in a fresh process (``python -m bench.smartcrop``, the engine on the same path
-as the timed runs): the Configure sizes are rendered with the 128x128 cover size made
+Each case runs in a fresh process (``python -m bench.smartcrop --worker IMAGE``, the engine on
+the same path as the timed runs): the Configure sizes are rendered with every cover size made
 ``smart``, and ``attention.interest`` (the scores, on the decoded working image) and
 ``placeholder.of`` (BlurHash and colour of the 32-px rendition) are timed where the engine
 calls them, with the working image's size. The whole render is timed with and without
 ``smart`` in alternation, so the difference is the crop's cost as the workflow pays it.
+
+``python -m bench.smartcrop`` alone builds a few corpus cases in a temporary folder and prints
+the table (``make bench`` runs the same measurement on every timed case).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +28,7 @@ from .engines import MAX_PIXELS, REPO, specs
 from .measure import _env
 
 REPS = 15
+QUICK_CASES = "jpeg-2mp,jpeg-12mp,jpeg-12mp-exif6,jpeg-24mp,png-12mp-rgba"
 
 
 def _timed(calls: list[dict[str, Any]], fn: Any) -> Any:
@@ -35,7 +41,7 @@ def _timed(calls: list[dict[str, Any]], fn: Any) -> Any:
     return wrapper
 
 
-def _worker(image: str) -> dict[str, Any]:
+def _worker(image: str, reps: int = REPS) -> dict[str, Any]:
     from thumbnailer import imaging
     from thumbnailer.imaging import attention, placeholder
 
@@ -50,7 +56,7 @@ def _worker(image: str) -> dict[str, Any]:
     scores.clear()
     hints.clear()
     with_smart, without = [], []
-    for _ in range(REPS):
+    for _ in range(reps):
         for bucket, sizes in ((with_smart, smart), (without, centred)):
             t0 = time.process_time()
             imaging.render(data, sizes, max_pixels=MAX_PIXELS)
@@ -64,11 +70,12 @@ def _worker(image: str) -> dict[str, Any]:
     }
 
 
-def measure(paths: dict[str, Path], cases: list[str]) -> dict[str, Any]:
+def measure(paths: dict[str, Path], cases: list[str], reps: int = REPS) -> dict[str, Any]:
     """Per case: the scores' and the placeholder's CPU ms, and the render with and without smart."""
     out: dict[str, Any] = {}
     for case in cases:
-        proc = subprocess.run([sys.executable, "-m", "bench.smartcrop", str(paths[case])], cwd=REPO,
+        command = [sys.executable, "-m", "bench.smartcrop", "--worker", str(paths[case]), "--reps", str(reps)]
+        proc = subprocess.run(command, cwd=REPO,
                               env=_env(), capture_output=True, text=True, timeout=600, check=False)
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
         out[case] = json.loads(lines[-1]) if proc.returncode == 0 and lines else {
@@ -76,10 +83,10 @@ def measure(paths: dict[str, Path], cases: list[str]) -> dict[str, Any]:
     return out
 
 
-def markdown(found: dict[str, Any]) -> list[str]:
+def markdown(found: dict[str, Any], reps: int = REPS) -> list[str]:
     """The report's lines: one row per case."""
     lines = ["Smart crop and placeholder, inside a real render of the Configure sizes with the 128x128 "
-             f"cover size `gravity: smart` (CPU ms, median of {REPS}, fresh process per case): the attention "
+             f"cover size `gravity: smart` (CPU ms, median of {reps}, fresh process per case): the attention "
              "scores on the decoded working image, the BlurHash + colour of the 32-px rendition, and the "
              "whole render with and without `smart`:", "",
              "| case | working image | attention ms | placeholder ms | render smart ms | render centre ms "
@@ -95,5 +102,24 @@ def markdown(found: dict[str, Any]) -> list[str]:
     return lines
 
 
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.smartcrop", description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", metavar="IMAGE", help="measure one image and print its JSON (internal)")
+    parser.add_argument("--cases", default=QUICK_CASES, help=f"corpus cases, comma separated ({QUICK_CASES})")
+    parser.add_argument("--reps", type=int, default=5, help="renders per case and variant (make bench: 15)")
+    args = parser.parse_args(argv)
+    if args.worker:
+        sys.stdout.write(json.dumps(_worker(args.worker, args.reps)) + "\n")
+        return
+    from . import corpus
+
+    wanted = [n for n in args.cases.split(",") if n]
+    cases = tuple(c for c in corpus.CASES if c.name in wanted)
+    with tempfile.TemporaryDirectory(prefix="thumbflow-smartcrop-") as tmp:
+        paths = corpus.build(Path(tmp), cases)
+        found = measure(paths, [c.name for c in cases], args.reps)
+    print("\n".join(markdown(found, args.reps)))
+
+
 if __name__ == "__main__":
-    sys.stdout.write(json.dumps(_worker(sys.argv[1])) + "\n")
+    main()

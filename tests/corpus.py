@@ -86,7 +86,8 @@ class Case:
     note: str = ""  # what the extra checks prove, for docs/reliability.md
     many_frames: bool = False  # the render must cost far less than walking every frame
     # "corpus": the cloud with a 1 MiB MaxSourceBytes; "default": the template's own limits
-    # (50 MiB, 100 MP), for the inputs that only cost something at full size.
+    # (50 MiB, 100 MP), for the inputs that only cost something at full size; "avif": the
+    # corpus cloud with every Configure size set to ``format: avif`` (``fmt`` is then "avif").
     cloud: str = "corpus"
     fits_resize: bool = False  # the Resize invocation must stay under ResizeFunction's MemorySize
 
@@ -384,6 +385,63 @@ def _heif_cases() -> list[Case]:
             size=(480, 320),
             looks=QUADRANTS,
             note="irot applied once",
+        ),
+    ]
+
+
+def _avif_output_cases() -> list[Case]:
+    """Every Configure size as ``format: avif``: phone photos and transparency, upright, no metadata."""
+    return [
+        Case(
+            "avif-out-heic-portrait",
+            "avif-out/IMG_0001.HEIC",
+            lambda: images.oriented_heic(6, 320, 480),
+            size=(320, 480),
+            fmt="avif",
+            looks=QUADRANTS,
+            cloud="avif",
+            note="HEIC in, AVIF out, irot applied once",
+        ),
+        Case(
+            "avif-out-heic-alpha",
+            "avif-out/alpha.heif",
+            images.heic_alpha,
+            size=(300, 200),
+            fmt="avif",
+            alpha=True,
+            check=transparent_top_band,
+            cloud="avif",
+            note="alpha plane kept",
+        ),
+        Case(
+            "avif-out-heic-secrets",
+            "avif-out/secrets.heic",
+            lambda: images.heic(quadrants(300, 200), exif=images.secret_exif(), xmp=images.XMP),
+            size=(300, 200),
+            fmt="avif",
+            looks=QUADRANTS,
+            cloud="avif",
+            note="EXIF, GPS, XMP stripped",
+        ),
+        Case(
+            "avif-out-jpeg-exif-6",
+            "avif-out/turned.jpg",
+            lambda: oriented_jpeg(6),
+            size=(480, 320),
+            fmt="avif",
+            looks=QUADRANTS,
+            cloud="avif",
+            note="upright",
+        ),
+        Case(
+            "avif-out-png-alpha",
+            "avif-out/logo.png",
+            lambda: images.png_alpha(400, 300),
+            size=(400, 300),
+            fmt="avif",
+            alpha=True,
+            cloud="avif",
+            note="transparency kept",
         ),
     ]
 
@@ -929,6 +987,7 @@ CASES: list[Case] = [
     *_orientation_cases(),
     *_refusals_that_were_false(),
     *_heif_cases(),
+    *_avif_output_cases(),
     *_refusals_that_were_misnamed(),
     *_bombs(),
     *_giants(),

@@ -3,12 +3,17 @@
 stdout carries only what the command promises (the table, or JSON lines with
 --json); the handlers' own logs (their Lambda workers' output) go to the state
 folder's lambda.log.
+
+Importing this module imports no SDK and no moto: each command imports what it uses, so
+that, as the process's entry point, ``main`` can start the local cloud's fork server
+before those imports (``forkserver.start_early``) and both sets of imports run at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -17,16 +22,18 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from . import catalogue, cost
-from .local import persist
-from .local.cloud import LocalCloud, repo_root
-from .local.lambdas import DEFAULT_CAP
-from .local.template import TemplateError
-from .report import contact_sheet, table
-from .runner import collect_uploads, run
+from .local import forkserver, gcpause
 from .terminal import printable
+
+if TYPE_CHECKING:
+    from .local.cloud import LocalCloud
+
+REPO = Path(__file__).resolve().parents[1]  # the repository: its template.yaml and samples
+PRICES_FILE = "prices.json"  # thumbflow/prices.json, cost.PRICES_PATH
+IMAGES_PER_MONTH = 1_000_000  # cost.DEFAULT_IMAGES_PER_MONTH
+BUCKETS = ("source", "thumbnails")  # catalogue.BUCKETS
 
 
 def _params(pairs: Sequence[str]) -> dict[str, str]:
@@ -40,7 +47,7 @@ def _params(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--template", type=Path, default=repo_root() / "template.yaml",
+    p.add_argument("--template", type=Path, default=REPO / "template.yaml",
                    help="SAM template to run (default: the repo's template.yaml)")
     p.add_argument("--definition", type=Path, default=None,
                    help="use this state-machine definition instead of the template's DefinitionUri")
@@ -75,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_cost = sub.add_parser("cost", help="dollars per million images, priced from a measured local run")
     p_cost.add_argument("paths", nargs="*", help="images to measure on (default: the bundled samples)")
     p_cost.add_argument("--prices", type=Path, default=None,
-                        help=f"price table (default: thumbflow/{cost.PRICES_PATH.name})")
+                        help=f"price table (default: thumbflow/{PRICES_FILE})")
     p_cost.add_argument("--json", action="store_true", help="print usage, bill and totals as JSON")
-    p_cost.add_argument("--images-per-month", type=float, default=cost.DEFAULT_IMAGES_PER_MONTH,
+    p_cost.add_argument("--images-per-month", type=float, default=IMAGES_PER_MONTH,
                         help="volume to price X-Ray sampling at (default: 1,000,000)")
     _common(p_cost)
 
@@ -87,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p_delete)
 
     p_list = sub.add_parser("list", help="the objects of a local bucket, with their size and tags")
-    p_list.add_argument("--bucket", choices=catalogue.BUCKETS, default="source")
+    p_list.add_argument("--bucket", choices=BUCKETS, default="source")
     p_list.add_argument("--json", action="store_true", help="one JSON object per object on stdout")
     _common(p_list)
 
@@ -116,16 +123,35 @@ def _lambda_log(log_path: Path) -> Iterator[tuple[TextIO, TextIO]]:
             moto_log.propagate = True
 
 
-def _cloud(args: argparse.Namespace, log: TextIO, uploads: int = 0) -> LocalCloud:
+# Set by ``main`` when it is the process's entry point: the process ends with its command.
+_ONE_SHOT = False
+
+
+@contextmanager
+def _started(cloud: LocalCloud) -> Iterator[LocalCloud]:
+    """The cloud, running for the block; in a process that ends with the command, what the
+    start made is kept out of the garbage collector's later runs (``gcpause.settle``)."""
+    with cloud:
+        if _ONE_SHOT:
+            gcpause.settle()
+        yield cloud
+
+
+def _cloud(args: argparse.Namespace, log: TextIO, uploads: int = 0) -> contextlib.AbstractContextManager[
+        LocalCloud]:
     """The local cloud for a command. Its functions get at most as many workers as the machine
     has cores (more would only take turns on them, each paying a cold start), and for ``uploads``
     that many environments of the upload workflow's functions (up to that) start with the deploy."""
+    from .local import persist
+    from .local.cloud import LocalCloud
+    from .local.lambdas import DEFAULT_CAP
+
     state: Path = args.state
     restore = None if args.fresh else (lambda c: persist.restore(c, state))
     workers = max(1, min(DEFAULT_CAP, os.cpu_count() or 1))
-    return LocalCloud(args.template, parameters=_params(args.param),
-                      definition_path=args.definition, before_notifications=restore, log=log,
-                      max_workers_per_function=workers, prewarm=min(workers, uploads))
+    return _started(LocalCloud(args.template, parameters=_params(args.param),
+                               definition_path=args.definition, before_notifications=restore, log=log,
+                               max_workers_per_function=workers, prewarm=min(workers, uploads)))
 
 
 def _progress(out: TextIO) -> Any:
@@ -144,6 +170,9 @@ def _progress(out: TextIO) -> Any:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
+    from . import catalogue
+    from .local import persist
+
     with _lambda_log(args.state / "lambda.log") as (out, log), _cloud(args, log) as cloud:
         rows = catalogue.delete(cloud, args.keys)
         persist.save(cloud, args.state)
@@ -157,6 +186,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from . import catalogue
+
     with _lambda_log(args.state / "lambda.log") as (out, log), _cloud(args, log) as cloud:
         rows = catalogue.listing(cloud, args.bucket)
     for row in rows:
@@ -167,6 +198,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
+    from . import catalogue
+    from .local import persist
+
     with _lambda_log(args.state / "lambda.log") as (out, log), _cloud(args, log) as cloud:
         result = catalogue.backfill(cloud, args.prefix, progress=_progress(out))
         persist.save(cloud, args.state)
@@ -183,6 +217,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .local import persist
+    from .report import contact_sheet, table
+    from .runner import collect_uploads, run
+
     started = time.perf_counter()
     uploads = len(collect_uploads(args.paths))
     with _lambda_log(args.state / "lambda.log") as (out, log):
@@ -224,6 +262,8 @@ def _history_lines(events: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def cmd_execute(args: argparse.Namespace) -> int:
+    from .local import persist
+
     payload = json.loads(args.input.read_text(encoding="utf-8"))
     with _lambda_log(args.state / "lambda.log") as (out, log), _cloud(args, log, uploads=1) as cloud:
         arn = cloud.execute(payload)
@@ -251,6 +291,8 @@ def cmd_execute(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .local import persist
+    from .runner import collect_uploads, run
     from .serve import serving
 
     uploads = len(collect_uploads(args.paths)) if args.paths else 0
@@ -271,14 +313,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_cost(args: argparse.Namespace) -> int:
     """Run the images one at a time on empty buckets (so durations are not contended), then price."""
+    from . import cost
+    from .local.cloud import LocalCloud
+    from .runner import collect_uploads
+
     prices = cost.load_prices(args.prices)
-    paths = args.paths or [repo_root() / "samples"]
+    paths = args.paths or [REPO / "samples"]
     uploads = collect_uploads(paths)
     with _lambda_log(args.state / "lambda.log") as (out, log):
         counting = cost.CountingLog(log)  # what the handlers write, counted on its way to lambda.log
         fresh = LocalCloud(args.template, parameters=_params(args.param), definition_path=args.definition,
                            log=counting)
-        with fresh as cloud:
+        with _started(fresh) as cloud:
             usage = cost.run_one_at_a_time(cloud, uploads, counting, prices)
     source = ", ".join(str(p) for p in paths)
     if args.json:
@@ -298,14 +344,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Called without ``argv`` it is the process's own entry point (the
     ``thumbflow`` script, ``python -m thumbflow.cli``): once the command is done and its output
     flushed, the process ends at once, skipping the interpreter's teardown (freeing the few
-    hundred thousand objects moto and the SDK made: about a second, for nothing)."""
+    hundred thousand objects moto and the SDK made: about a second, for nothing). The garbage
+    collector waits until the local cloud has started (``gcpause``)."""
+    global _ONE_SHOT
+    if argv is None:
+        _ONE_SHOT = True
+        gc.disable()
+        if len(sys.argv) > 1 and sys.argv[1] in _CLOUD_COMMANDS:
+            forkserver.start_early()
     code = _command(argv)
     if argv is None:
         _exit_now(code)
     return code
 
 
+_CLOUD_COMMANDS = ("run", "execute", "serve", "cost", "delete", "list", "backfill")  # each starts one
+
+
 def _command(argv: Sequence[str] | None) -> int:
+    from .local.template import TemplateError
+
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":

@@ -75,6 +75,7 @@ class Usage:
     custom_events: int = 0  # thumbflow's own outcome events (PutEvents entries)
     emails: int = 0
     moderated: int = 0
+    faces_detected: int = 0
     stored_bytes: int = 0
     # The X-Ray rule the workflow's executions match: the template's, else X-Ray's default.
     trace_reservoir_per_second: float | None = None
@@ -220,6 +221,8 @@ def measure(cloud: LocalCloud, executions: Sequence[str], images: int, lambda_lo
             usage.sns_publishes += 1
         elif (request.service, request.operation, request.caller) == ("eventbridge", "PutEvents", STATES):
             usage.custom_events += 1  # the definition publishes one entry per call
+        elif request.service == "rekognition" and request.operation == "DetectFaces":
+            usage.faces_detected += 1  # FaceAwareCrops: the resize function asks for the focal point
         elif request.service == "rekognition":
             usage.moderated += 1
     sns = cloud.client("sns")
@@ -304,6 +307,9 @@ def bill(usage: Usage, prices: Mapping[str, Any],
     ]
     if usage.moderated:
         lines.append(line("Rekognition moderation", usage.moderated, "images", rek["per_image_moderated"]))
+    if usage.faces_detected:
+        lines.append(line("Rekognition DetectFaces (FaceAwareCrops)", usage.faces_detected, "images",
+                          rek["per_image_faces"]))
     return lines
 
 

@@ -31,7 +31,7 @@ def locate(ref: SourceRef, settings: Settings) -> storage.ObjectInfo:
         raise ImageRejected(
             "wrong-bucket", f"{ref.bucket!r} is not the source bucket {settings.source_bucket!r}"
         )
-    info = storage.resolve(ref.bucket, ref.key, ref.version, ref.etag)
+    info = storage.resolve(ref.bucket, ref.key, ref.version, ref.etag, prefetch=imaging.HEADER_BYTES)
     if info is None:
         raise ImageRejected("missing", f"s3://{ref.bucket}/{ref.key} does not exist")
     if ref.etag and ref.etag != info.etag:

@@ -29,6 +29,8 @@ class Allowlist:
 
     configured: tuple[SizeSpec, ...] = ()
     extra: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+    # Configure's moderation is on: only sources the workflow has passed may be rendered.
+    moderated: bool = False
 
     def labels(self) -> list[str]:
         """Every allowed ``WxH``, sorted by area, for 403 bodies and the local gallery."""
@@ -74,6 +76,23 @@ def sizes_from_definition(definition: Mapping[str, Any]) -> list[SizeSpec]:
     return parse_sizes(raw)
 
 
+def moderation_from_definition(definition: Mapping[str, Any]) -> bool:
+    """Whether the workflow's Configure state turns moderation on (``ModerationEnabled``)."""
+    try:
+        enabled = definition["States"]["Configure"]["Parameters"]["config"]["moderation"]["enabled"]
+    except (KeyError, TypeError):
+        return False
+    return str(enabled).lower() == "true"
+
+
+@dataclass(frozen=True)
+class Configured:
+    """What the resizer takes from Configure: its sizes, and whether moderation is on."""
+
+    sizes: tuple[SizeSpec, ...]
+    moderated: bool
+
+
 class ConfigureSizes:
     """Configure's sizes of one state machine, described at most every ``refresh`` seconds.
 
@@ -91,23 +110,30 @@ class ConfigureSizes:
         self._refresh = refresh
         self._clock = clock
         self._lock = threading.Lock()
-        self._cached: tuple[str, float, tuple[SizeSpec, ...]] | None = None
+        self._cached: tuple[str, float, Configured] | None = None
 
     def get(self, arn: str) -> tuple[SizeSpec, ...]:
+        """Configure's sizes."""
+        return self.configured(arn).sizes
+
+    def configured(self, arn: str) -> Configured:
+        """Configure's sizes and moderation switch, from one description."""
         now = self._clock()
         with self._lock:
             cached = self._cached
         if cached is not None and cached[0] == arn and now - cached[1] < self._refresh:
             return cached[2]
         try:
-            sizes = tuple(sizes_from_definition(json.loads(self._describe(arn))))
+            definition = json.loads(self._describe(arn))
+            sizes = tuple(sizes_from_definition(definition))
+            found = Configured(sizes, moderation_from_definition(definition))
         except Exception:
             if cached is not None and cached[0] == arn:
                 return cached[2]
             raise
         with self._lock:
-            self._cached = (arn, now, sizes)
-        return sizes
+            self._cached = (arn, now, found)
+        return found
 
 
 def _describe_definition(arn: str) -> str:
@@ -123,5 +149,5 @@ def load(env: Mapping[str, str] | None = None, configure: ConfigureSizes = CONFI
     """The allowlist from the function's environment (see template.yaml, OnDemandFunction)."""
     env = os.environ if env is None else env
     arn = env.get("STATE_MACHINE_ARN", "")
-    configured = configure.get(arn) if arn else ()
-    return Allowlist(configured, parse_size_list(env.get("ON_DEMAND_SIZES", "")))
+    found = configure.configured(arn) if arn else Configured((), False)
+    return Allowlist(found.sizes, parse_size_list(env.get("ON_DEMAND_SIZES", "")), found.moderated)

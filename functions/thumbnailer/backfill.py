@@ -25,9 +25,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         totals = staleness.summarise(event.get("batches") or [])
         logger.info("backfill finished", extra={k: v for k, v in totals.items() if k != "failures"})
         return totals
-    specs = allowlist.CONFIGURE.get(os.environ["STATE_MACHINE_ARN"])
+    configured = allowlist.CONFIGURE.configured(os.environ["STATE_MACHINE_ARN"])
     suffixes = [s for s in os.environ.get("ROUTED_SUFFIXES", "").split(",") if s]
-    batch = staleness.check(settings.load(), event.get("Items") or [], specs, suffixes)
+    batch = staleness.check(settings.load(), event.get("Items") or [], configured.sizes, suffixes,
+                            moderated=configured.moderated)
     count("BackfillChecked", batch.checked)
     count("BackfillStale", len(batch.stale))
     logger.info("batch checked", extra={"checked": batch.checked, "stale": len(batch.stale),

@@ -41,7 +41,9 @@ CONFIGURABLE: tuple[str, ...] = (*OUTPUTS, AUTO)
 BY_EXTENSION: dict[str, OutputFormat] = {f.extension: f for f in OUTPUTS.values()}
 """Thumbnail extension -> format: what an on-demand URL may end with."""
 
-SOURCE_EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "heic", "heif")
+SOURCE_EXTENSIONS: tuple[str, ...] = (
+    "jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "heic", "heif", "avif",
+)
 """Extensions a source may have, in the order the on-demand resizer looks for one."""
 
 MAX_SUFFIX_BYTES = len(f"_{MAX_SIDE}x{MAX_SIDE}.") + max(len(f.extension) for f in OUTPUTS.values())
@@ -55,7 +57,12 @@ def normalise(name: str) -> str:
 
 
 def resolve(configured: str, *, transparent: bool) -> OutputFormat:
-    """The format to write: ``auto`` keeps real transparency as WebP and writes JPEG otherwise."""
+    """The format to write: ``auto`` keeps real transparency as WebP and writes JPEG otherwise.
+
+    Not AVIF, though ``bench.formats`` measures it 28% smaller than WebP with alpha at the
+    default sizes: ``auto`` is what every client gets, WebP decodes in more of them, and a
+    change would rename every stored transparent thumbnail. A size may say ``avif``.
+    """
     if configured == AUTO:
         return OUTPUTS["webp" if transparent else "jpeg"]
     return OUTPUTS[configured]

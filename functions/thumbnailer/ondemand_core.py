@@ -3,8 +3,9 @@
 Kept apart from the Lambda handler so it can be read and tested as plain
 functions. Checks run cheapest-first and nothing is rendered or stored until
 every one of them passed: malformed path (400), size not allowed (403), no
-source (404), source not an image (422). Rendering goes through
-``thumbnails.make``, so names, tags, metadata and pixels are the workflow's.
+source (404), with moderation on a source the workflow has not passed (403),
+source not an image (422). Rendering goes through ``thumbnails.make``, so
+names, tags, metadata and pixels are the workflow's.
 """
 
 from __future__ import annotations
@@ -45,6 +46,19 @@ def find_source(settings: Settings, key: str, name: ThumbnailName) -> storage.Ob
         if info is not None:
             return info
     return None
+
+
+def passed_moderation(settings: Settings, source: storage.ObjectInfo, allow: Allowlist) -> bool:
+    """With moderation on, a source may be rendered on demand only once the workflow has passed
+    it at these bytes: its first Configure size, made by the workflow from this ETag, is stored.
+
+    A flagged source, one Rekognition cannot read (refused ``not-moderatable``) and one whose
+    execution has not finished yet have none, so a URL is never a way round moderation.
+    """
+    if not allow.configured:
+        return False
+    made = thumbnails.find_existing(settings, source, allow.configured[0], {})
+    return made is not None and made.tags.get("made-by") == "workflow"
 
 
 def _image(body: bytes, info: storage.ObjectInfo, settings: Settings, outcome: str) -> Response:
@@ -140,6 +154,10 @@ def _render_or_reuse(
     if head:  # a HEAD only asks: it never pays for a render
         return error(404, "not-rendered", f"{key} is not stored yet; a GET renders it")
 
+    if allow.moderated and not passed_moderation(settings, source, allow):
+        return error(403, "not-moderated",
+                     f"moderation is on and {source.key} has not passed it at these bytes (still being "
+                     "processed, flagged, or not JPEG/PNG): only what the workflow made can be rendered")
     try:
         # Header only, before anything decodes or any lease is written: what would not fit
         # this function is refused without a write.

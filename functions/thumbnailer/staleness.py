@@ -4,7 +4,8 @@ A source is current when every configured size is stored, made from its exact by
 (``source-etag``) with the current spec (``spec`` digest). Everything else is stale and
 is brought up to date by running the thumbnail workflow on it, except sources that
 would only be refused again: flagged by moderation, not an image (judged from the
-header, as Validate does), or whose names another source owns. Those are skipped by
+header, as Validate does), not readable by Rekognition while moderation is on, or whose
+names another source owns. Those are skipped by
 name, so a backfill never re-sends the same alerts.
 """
 
@@ -72,7 +73,8 @@ def is_current(settings: Settings, item: Listed, specs: Sequence[SizeSpec]) -> b
     return True
 
 
-def why_skip(settings: Settings, item: Listed, groups: Sequence[RenderGroup] = ()) -> str | None:
+def why_skip(settings: Settings, item: Listed, groups: Sequence[RenderGroup] = (), *,
+             moderated: bool = False) -> str | None:
     """The name of the reason a stale source would only be refused again, or None to render it."""
     tags = storage.get_tags(settings.source_bucket, item.key)
     if tags.get("moderation") == "flagged":
@@ -82,11 +84,13 @@ def why_skip(settings: Settings, item: Listed, groups: Sequence[RenderGroup] = (
         return "name-collision"
     info = storage.ObjectInfo(settings.source_bucket, item.key, item.etag, item.size)
     try:
-        admission.judge(info, settings, groups)  # with the groups: too-costly too, as Validate judges
+        pinned = admission.judge(info, settings, groups)  # with the groups: too-costly too, as Validate
     except ImageRejected as exc:
         return exc.reason
     except SourceChanged:
         return "changed"  # overwritten since the listing: its own upload event renders it
+    if moderated and not admission.moderatable(pinned):
+        return "not-moderatable"  # Validate refuses it while moderation is on
     return None
 
 
@@ -97,8 +101,11 @@ def routed(key: str, suffixes: Sequence[str]) -> bool:
 
 
 def check(settings: Settings, items: Iterable[Mapping[str, Any]], specs: Sequence[SizeSpec],
-          suffixes: Sequence[str] = ()) -> Batch:
-    """Sort one batch of listed sources into current, stale and skipped-by-name."""
+          suffixes: Sequence[str] = (), *, moderated: bool = False) -> Batch:
+    """Sort one batch of listed sources into current, stale and skipped-by-name.
+
+    ``moderated``: Configure turns moderation on, so what Rekognition cannot read is skipped.
+    """
     listed = [Listed.from_item(item) for item in items]
     batch = Batch(checked=len(listed))
     groups = group_sizes(specs, GROUP_MAX_PIXELS)
@@ -108,7 +115,7 @@ def check(settings: Settings, items: Iterable[Mapping[str, Any]], specs: Sequenc
             return item, "not-routed"
         if is_current(settings, item, specs):
             return item, "current"
-        return item, why_skip(settings, item, groups)
+        return item, why_skip(settings, item, groups, moderated=moderated)
 
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
         for item, verdict in pool.map(one, listed):

@@ -83,6 +83,9 @@ class ObjectInfo:
     version: str | None = None
     content_type: str = ""
     metadata: Mapping[str, str] = field(default_factory=dict)
+    # The object's first bytes, when the lookup read them with its GET (``resolve``'s
+    # ``prefetch``): pinned reads inside them are answered from here, without a request.
+    prefix: bytes = field(default=b"", repr=False, compare=False)
 
 
 def _code(exc: ClientError) -> str:
@@ -175,23 +178,69 @@ def head(bucket: str, key: str, version: str | None = None, *, source: bool = Fa
 
 
 def resolve(bucket: str, key: str, version: str | None = None,
-            etag: str | None = None) -> ObjectInfo | None:
+            etag: str | None = None, *, prefetch: int = 0) -> ObjectInfo | None:
     """Find an object whose key may have arrived URL-encoded.
 
     S3 notifications encode keys (space as ``+``); EventBridge and manual inputs
     usually do not. Try the key as given first, then its decoded form. When the
     event names an ETag and both keys exist (``a+b.jpg`` and ``a b.jpg``), the
     one holding those bytes is the object the event is about.
+
+    ``prefetch``: look with a ranged GET of the first bytes instead of a HEAD (same price,
+    same facts), so the caller's first read of the header costs no second request.
     """
-    info = head(bucket, key, version, source=True)
+    info = _look(bucket, key, version, prefetch)
     if info is not None and (etag is None or info.etag == etag):
         return info
     decoded = unquote_plus(key)
     if decoded != key:
-        other = head(bucket, decoded, version, source=True)
+        other = _look(bucket, decoded, version, prefetch)
         if other is not None and (info is None or other.etag == etag):
             return other
     return info
+
+
+def _look(bucket: str, key: str, version: str | None, prefetch: int) -> ObjectInfo | None:
+    """HEAD a source, or GET its first ``prefetch`` bytes with the same facts.
+
+    A ranged GET tells the whole size in Content-Range (``bytes 0-65535/1234567``). S3
+    refuses any range of an empty object (416 InvalidRange): that one is HEADed instead.
+    """
+    if prefetch <= 0:
+        return head(bucket, key, version, source=True)
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "Range": f"bytes=0-{prefetch - 1}"}
+    if version:
+        kwargs["VersionId"] = version
+    where = f"s3://{bucket}/{key}"
+
+    def fetch() -> tuple[Mapping[str, Any], bytes]:
+        resp = s3().get_object(**kwargs)
+        return resp, resp["Body"].read()
+
+    def refused(exc: ClientError) -> Exception | None:
+        return _EmptyObject() if _code(exc) == "InvalidRange" else _refusal(exc, where, version)
+
+    try:
+        found = _call(f"get {where}", fetch, none_on=_MISSING_CODES, special=refused)
+    except _EmptyObject:
+        return head(bucket, key, version, source=True)  # S3 gives no range of 0 bytes
+    if found is None:
+        return None
+    resp, body = found
+    total = _total_size(resp.get("ContentRange", ""), len(body))
+    info = _info(bucket, key, resp, default_size=len(body))
+    return ObjectInfo(info.bucket, info.key, info.etag, total, info.version, info.content_type,
+                      info.metadata, prefix=body)
+
+
+class _EmptyObject(Exception):
+    """A ranged GET of a 0-byte object: S3 answers 416 InvalidRange."""
+
+
+def _total_size(content_range: str, read: int) -> int:
+    """The object's size from a ranged GET's ``Content-Range: bytes 0-N/TOTAL``."""
+    _, _, total = content_range.rpartition("/")
+    return int(total) if total.isdigit() else read  # no range in the answer: the whole object
 
 
 def _source_gone(exc: ClientError, where: str, etag: str) -> Exception | None:
@@ -208,8 +257,12 @@ def read(info: Pinned, byte_range: tuple[int, int] | None = None) -> bytes:
     """Read the object's bytes, pinned to the ETag (and version) seen when it was validated.
 
     A 412 or a vanished object means a newer upload replaced these bytes: raise
-    SourceChanged so no thumbnail of stale bytes is ever published.
+    SourceChanged so no thumbnail of stale bytes is ever published. A range inside the
+    bytes the lookup already read (``ObjectInfo.prefix``) is answered from them.
     """
+    prefix = getattr(info, "prefix", b"")
+    if byte_range is not None and prefix and byte_range[1] < len(prefix):
+        return prefix[byte_range[0] : byte_range[1] + 1]
     kwargs: dict[str, Any] = {"Bucket": info.bucket, "Key": info.key, "IfMatch": f'"{info.etag}"'}
     if info.version:
         kwargs["VersionId"] = info.version

@@ -139,18 +139,26 @@ def make(
     writes), and only by the source that owns the stem's names (``ownership``: a second source
     with the same name but another extension is refused as ``name-collision``). A write lost to
     a duplicate execution of the same bytes reuses the winner's thumbnail, so each is written
-    once. ``reuse`` (the workflow) first looks for thumbnails already made from these bytes;
-    the on-demand resizer, called on a miss, does not. ``smart`` sizes of a validated source
-    centre on its largest face when face-aware crops are on (``faces``).
+    once. ``reuse`` (the workflow) first looks for thumbnails already made from these bytes
+    (when the stem has been claimed at all); the on-demand resizer, called on a miss, does
+    not. ``smart`` sizes of a validated source centre on its largest face when face-aware
+    crops are on (``faces``).
     """
     check_key_room(source.key)
     done: dict[int, Thumbnail] = {}
-    # Keys looked at, with the ETag seen (None: absent). Without reuse (on demand, called on a
-    # miss) nothing was looked at, so every write is If-None-Match: a thumbnail stored meanwhile
-    # is kept when it was made from these bytes, and replaced only while these bytes are current.
+    # Keys looked at, with the ETag seen (None: absent). Where nothing was looked at (on demand,
+    # called on a miss; or no claim yet) every write is If-None-Match: a thumbnail stored
+    # meanwhile is kept when it was made from these bytes, else replaced only while these bytes
+    # are current.
     seen: dict[str, str | None] = {}
+    looked: ownership.Claim | None = None  # the stem's claim, read once: ``claim`` starts from it
     if reuse:
-        for i, spec in enumerate(specs):
+        # No claim means nothing was stored under the stem (a claim precedes every thumbnail
+        # write and the purge drops it last): a new upload's sizes cost no HEAD (two per ``auto``
+        # size, one per fixed format) before they are rendered. A thumbnail stored before stems
+        # were claimed is still found, by the conditional write that it makes fail.
+        looked = ownership.look(settings, source.key)
+        for i, spec in enumerate(specs if looked is not None else ()):
             found = find_existing(settings, source, spec, seen)
             if found is not None:
                 done[i] = found
@@ -162,7 +170,10 @@ def make(
         renditions = imaging.render(data, wanted, max_pixels=settings.max_source_pixels, focus=focus)
         storage.confirm(source)
         # Only the source that owns the stem writes its thumbnail names (name-collision otherwise).
-        ownership.claim(settings, source.key)
+        if reuse:
+            ownership.claim(settings, source.key, looked=looked)
+        else:  # on demand: read after rendering, as nothing was looked at before
+            ownership.claim(settings, source.key)
         for (i, spec), out in zip(todo, renditions, strict=True):
             done[i] = _store(settings, source, spec, out, made_by, seen)
     return [done[i] for i in range(len(specs))]

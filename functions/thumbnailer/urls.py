@@ -41,7 +41,8 @@ def parse_path(raw_path: str) -> tuple[str, ThumbnailName]:
         raise BadRequest("empty, '.' and '..' path segments are not allowed")
     name = parse_thumbnail_key(key)
     if name is None:
-        raise BadRequest("expected <source key without extension>_<W>x<H>.<jpg|png|webp>")
+        endings = "|".join(formats.BY_EXTENSION)
+        raise BadRequest(f"expected <source key without extension>_<W>x<H>.<{endings}>")
     if name.extension not in formats.BY_EXTENSION or not key.endswith("." + name.extension):
         raise BadRequest(f"the extension must be one of {sorted(formats.BY_EXTENSION)}, lower case")
     if not (1 <= name.width <= formats.MAX_SIDE and 1 <= name.height <= formats.MAX_SIDE):

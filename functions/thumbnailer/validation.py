@@ -83,7 +83,12 @@ class Verdict:
 
 
 def moderation_mode(config: Mapping[str, Any], source: PinnedSource) -> dict[str, str]:
-    """Whether to moderate, and how: Rekognition reads JPEG and PNG up to 15 MB only."""
+    """Whether to moderate, and how: Rekognition reads JPEG and PNG up to 15 MB only.
+
+    ``not-possible`` is never rendered (``decide`` refuses it as ``not-moderatable``): with
+    moderation on, an upload in another format must not reach a thumbnail unmoderated, or
+    saving a photo as HEIC or WebP would be the way round moderation.
+    """
     if str(config.get("enabled", "false")).lower() != "true":
         return {"mode": "off", "reason": ""}
     if admission.moderatable(source):
@@ -138,10 +143,9 @@ def decide(
         return Verdict("rejected", ref, error="ImageRejected", reason=exc.reason, cause=str(exc))
     except SourceChanged as exc:
         return Verdict("superseded", ref, reason="superseded", cause=str(exc))
-    return Verdict(
-        "accepted",
-        ref,
-        source=source,
-        groups=groups,
-        moderation=moderation_mode(moderation, source),
-    )
+    mode = moderation_mode(moderation, source)
+    if mode["mode"] == "not-possible":
+        return Verdict("rejected", ref, moderation=mode, error="ImageRejected", reason="not-moderatable",
+                       cause=f"not-moderatable: moderation is on and {mode['reason']}; upload it as JPEG "
+                       "or PNG, or re-run it with moderation off")
+    return Verdict("accepted", ref, source=source, groups=groups, moderation=mode)

@@ -174,21 +174,24 @@ def test_a_throttled_burst_loses_nothing_and_recovers(cloud: LocalCloud,
     assert outcomes["SUCCEEDED"] + outcomes["FAILED"] == len(keys)
     figures = {"uploads": len(keys), "refused_starts": refused_starts, "start_attempts": starts.seen,
                "refused_invokes": refused_invokes, "succeeded": outcomes["SUCCEEDED"],
-               "failed": outcomes["FAILED"], "dead_letters": 0, "burst_s": round(lifted - began, 3),
+               "failed": outcomes["FAILED"], "dead_letters": outcomes["dead_letter"],
+               "burst_s": round(lifted - began, 3),
                "every_start_made_s": round(started_again, 3), "recovery_s": round(recovered, 3),
                "time_scale": TIME_SCALE}
     report("template_retry_policy", figures)
     with capsys.disabled():
         print(f"\ncapacity: {len(keys)} uploads; {refused_starts} of {starts.seen} rule starts and "
               f"{refused_invokes} invokes throttled; {outcomes['SUCCEEDED']} succeeded, "
-              f"{outcomes['FAILED']} failed, 0 dead letters; after the throttling stopped, every start "
-              f"was made in {started_again:.2f} s and everything done in {recovered:.2f} s "
+              f"{outcomes['FAILED']} failed, {outcomes['dead_letter']} dead letters; after the throttling "
+              f"stopped, every start was made in {started_again:.2f} s and everything done in "
+              f"{recovered:.2f} s "
               f"-> {ARTIFACT.relative_to(ROOT)}")
     record("Capacity", "a burst of uploads while 70 % of the rule's starts are throttled "
            "(ThrottlingException) and 25 % of invokes (TooManyRequestsException)",
            "every upload in exactly one terminal execution; the template's RetryPolicy "
            "(185 attempts, 24 h) sends nothing to the DLQ",
-           "each key exactly once; every SUCCEEDED execution has all its thumbnails; DLQ 0")
+           f"each key of {len(keys)} exactly once; every SUCCEEDED execution has all its thumbnails; "
+           f"DLQ {outcomes['dead_letter']}")
 
 
 def test_past_a_short_retry_policy_the_rest_goes_to_the_dead_letter_queue(

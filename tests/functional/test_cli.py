@@ -120,3 +120,18 @@ def test_execute_prints_history(run_json: list[dict[str, object]], workspace: Pa
     out = capsys.readouterr().out
     assert "status    SUCCEEDED" in out
     assert "TaskStateEntered" in out and "Validate" in out and "ExecutionSucceeded" in out
+
+
+def test_the_parsers_own_defaults_are_the_modules_and_importing_the_cli_loads_no_sdk() -> None:
+    """The CLI names a few defaults itself so that importing it stays light (its fork server starts
+    before the SDK and moto are imported): they must be the modules' own."""
+    from thumbflow import catalogue, cli, cost
+    from thumbflow.local.cloud import repo_root
+
+    assert cli.BUCKETS == catalogue.BUCKETS
+    assert cli.IMAGES_PER_MONTH == cost.DEFAULT_IMAGES_PER_MONTH
+    assert (cost.PRICES_PATH.name, repo_root()) == (cli.PRICES_FILE, cli.REPO)
+    probe = ("import sys, thumbflow.cli; "
+             "print(sorted(m for m in ('boto3', 'botocore', 'moto') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"

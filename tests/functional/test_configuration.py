@@ -10,6 +10,7 @@ from tests import images
 from tests.functional.conftest import TIME_SCALE, output, run_upload
 from tests.functional.test_failures import definition_with
 from thumbflow.local.cloud import LocalCloud
+from thumbflow.serve import RESIZER, function_url_event
 
 
 def test_adding_a_size_in_configure_makes_that_size(tmp_path: Path) -> None:
@@ -66,12 +67,32 @@ def test_flagged_image_gets_tags_alert_and_no_thumbnails() -> None:
         _, mild = run_upload(cloud, "moderation/mild.jpg", body)
         assert mild["status"] == "SUCCEEDED"
         assert len(output(mild)["thumbnails"]) == 4
-        # Rekognition cannot read WebP: rendered, and the manifest says moderation was not possible.
+        # Rekognition cannot read WebP: refused by name, never rendered unmoderated.
         webp = images.photo(300, 200)
         buf = io.BytesIO()
         webp.save(buf, "WEBP")
         arn_w, desc_w = run_upload(cloud, "moderation/pic.webp", buf.getvalue())
-        assert desc_w["status"] == "SUCCEEDED"
-        moderation = output(desc_w)["moderation"]
-        assert moderation["mode"] == "not-possible" and "webp" in moderation["reason"]
+        assert desc_w["status"] == "FAILED" and desc_w["error"] == "ImageRejected", desc_w
+        assert desc_w["cause"].startswith("not-moderatable") and "webp" in desc_w["cause"]
         assert "DetectModerationLabels" not in json.dumps(cloud.history(arn_w), default=str)
+        made = cloud.objects(cloud.deployed.thumbnail_bucket)
+        assert not [k for k in made if k.startswith("moderation/pic_")]
+        # On demand, a URL is no way round moderation: only a source the workflow passed renders.
+        answers = {key: on_demand(cloud, f"/moderation/{key}_200x200.jpg") for key in ("bad", "pic", "mild")}
+        assert answers["bad"] == (403, "not-moderated")  # flagged
+        assert answers["pic"] == (403, "not-moderated")  # not-moderatable (WebP)
+        assert answers["mild"] == (200, "rendered")  # passed: the workflow made its sizes
+        made = cloud.objects(cloud.deployed.thumbnail_bucket)
+        assert "moderation/mild_200x200.jpg" in made
+        assert not [k for k in made if k.startswith(("moderation/bad_", "moderation/pic_"))]
+
+
+def on_demand(cloud: LocalCloud, path: str) -> tuple[int, str]:
+    """(status, the resizer's outcome) of one GET through the on-demand resizer's function URL."""
+    body, error = cloud.invoke(RESIZER, function_url_event(path, "GET", {}, "localhost"))
+    assert error is None, body
+    response = json.loads(body)
+    headers = response.get("headers") or {}
+    if headers.get("Content-Type") == "application/json":
+        return int(response["statusCode"]), json.loads(response["body"])["error"]
+    return int(response["statusCode"]), headers.get("X-Thumbnail-Source", "")

@@ -16,17 +16,20 @@ tag), the rule starts the execution, and the test checks the named outcome:
 from __future__ import annotations
 
 import io
+import json
 import re
 import struct
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from tests.corpus import CASES, MAX_SOURCE_BYTES, SECRETS, Case, quadrants, save
-from tests.functional.conftest import TIME_SCALE, output
+from tests.functional.conftest import ROOT, TIME_SCALE, output
 from tests.reliability import record
 from thumbflow.local.cloud import LocalCloud
 from thumbflow.local.lambdas import Fault
@@ -57,8 +60,9 @@ class Clouds:
     def get(self, kind: str) -> LocalCloud:
         if kind != self.kind or self.cloud is None:
             self.close()
-            parameters = {"MaxSourceBytes": str(MAX_SOURCE_BYTES)} if kind == "corpus" else {}
-            self.cloud = LocalCloud(time_scale=TIME_SCALE, parameters=parameters)
+            parameters = {"MaxSourceBytes": str(MAX_SOURCE_BYTES)} if kind in ("corpus", "avif") else {}
+            definition = avif_definition() if kind == "avif" else None
+            self.cloud = LocalCloud(time_scale=TIME_SCALE, parameters=parameters, definition_path=definition)
             self.cloud.start()
             self.kind = kind
         return self.cloud
@@ -67,6 +71,16 @@ class Clouds:
         if self.cloud is not None:
             self.cloud.stop()
             self.cloud = None
+
+
+def avif_definition() -> Path:
+    """The real definition with every Configure size's format set to avif (what an operator edits)."""
+    definition = json.loads((ROOT / "statemachine" / "thumbnails.asl.json").read_text())
+    for size in definition["States"]["Configure"]["Parameters"]["config"]["sizes"]:
+        size["format"] = "avif"
+    path = Path(tempfile.mkdtemp(prefix="corpus-avif-")) / "avif.asl.json"
+    path.write_text(json.dumps(definition))
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +154,9 @@ def metadata_in(body: bytes, fmt: str) -> list[str]:
             if kind not in ("VP8 ", "VP8L", "VP8X", "ALPH"):
                 found.append(kind.strip())
             i += 8 + length + (length & 1)
+    elif fmt == "avif":
+        header = body[: body.find(b"mdat")] if b"mdat" in body else body
+        found += [kind.decode() for kind in (b"Exif", b"mime", b"xml ") if kind in header]  # item types
     found += [s.decode() for s in SECRETS if s in body]
     return found
 
@@ -247,7 +264,7 @@ def check_thumbnails(cloud: LocalCloud, case: Case, desc: dict[str, Any], alerts
     assert sorted(thumbs) == sorted(f"{s['width']}x{s['height']}" for s in sizes)
     s3 = cloud.client("s3")
     stem = case.key.rsplit(".", 1)[0]
-    ext = {"jpeg": "jpg", "webp": "webp", "png": "png"}[case.fmt]
+    ext = {"jpeg": "jpg", "webp": "webp", "png": "png", "avif": "avif"}[case.fmt]
     dims = []
     for spec in sizes:
         label = f"{spec['width']}x{spec['height']}"
@@ -388,10 +405,12 @@ def test_unexpected_handler_error_leaks_no_traceback_into_alerts(
     assert not TRACEBACK.search(desc["cause"]), desc["cause"]
     (alert,) = alerts_for(cloud, arn, since_alerts)
     assert alert.body["error"] == "ThumbnailsFailed"
-    assert not TRACEBACK.search(alert.message), alert.message
+    leaked = TRACEBACK.search(alert.message)
+    assert not leaked, alert.message
+    seen = f"with traceback: {leaked.group()}" if leaked else "without traceback"
     record(
         "Input corpus",
         f"unexpected exception in {function}",
         "ThumbnailsFailed, alert without traceback",
-        f"{desc['error']}, alert without traceback",
+        f"{alert.body['error']}, alert {seen}",
     )

@@ -79,6 +79,42 @@ def test_xray_sampling_depends_on_the_upload_rate() -> None:
     assert cost.xray_sampled_fraction(100_000_000, prices) == pytest.approx(expected)
 
 
+def test_the_templates_sampling_rule_prices_xray(measured: dict[str, Any]) -> None:
+    """The template's rule (no reservoir, TraceSampleRate 0.05 by default) is what is priced."""
+    usage = measured["usage"]
+    assert usage["trace_reservoir_per_second"] == 0 and usage["trace_fixed_rate"] == pytest.approx(0.05)
+    xray = next(line for line in measured["lines"] if line["item"].startswith("X-Ray"))
+    per_trace = cost.load_prices()["xray"]["per_trace_recorded"]
+    assert xray["standard"] == pytest.approx(0.05 * per_trace * 1_000_000)
+    assert "sampling rule: 0/s then 5%" in xray["item"]
+
+
+def test_a_rule_without_reservoir_traces_the_same_share_at_every_volume() -> None:
+    prices = cost.load_prices()
+    for volume in (1_000, 1_000_000, 1_000_000_000):
+        assert cost.xray_sampled_fraction(volume, prices, 0, 0.05) == pytest.approx(0.05)
+    assert cost.xray_sampled_fraction(1_000, prices) == pytest.approx(1.0)  # the default rule's reservoir
+
+
+def test_the_sampling_rule_is_read_from_the_template() -> None:
+    template = {"Resources": {
+        "Other": {"Type": "AWS::S3::Bucket"},
+        "Rule": {"Type": "AWS::XRay::SamplingRule", "Properties": {"SamplingRule": {
+            "ServiceType": "AWS::StepFunctions::StateMachine", "ReservoirSize": 0,
+            "FixedRate": {"Ref": "TraceSampleRate"}}}},
+    }}
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, dict) and value.get("Ref") == "TraceSampleRate":
+            return 0.2
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        return value
+
+    assert cost.workflow_sampling_rule(template, resolve) == (0.0, 0.2)
+    assert cost.workflow_sampling_rule({"Resources": {}}, resolve) is None
+
+
 def test_transitions_count_states_and_retries() -> None:
     history = [{"type": t} for t in (
         "ExecutionStarted", "PassStateEntered", "PassStateExited", "TaskStateEntered",

@@ -117,10 +117,13 @@ def test_same_event_again_later_reuses_everything(cloud: LocalCloud, key: str) -
     assert all(t["reused"] for t in manifest["thumbnails"])
     assert sorted(t["key"] for t in manifest["thumbnails"]) == sorted(first)
     resize = w.counts("ResizeFunction")
-    assert resize[("s3", "PutObject")] == 0 and resize[("s3", "GetObject")] == 0, resize
+    gets = [(r.bucket, r.key) for r in w.requests("ResizeFunction") if r.operation == "GetObject"]
+    # One GET, of the stem's name claim (it says thumbnails exist to look for); no source read.
+    assert gets == [(cloud.deployed.thumbnail_bucket, stem + ".owner.json")], gets
+    assert resize[("s3", "PutObject")] == 0, resize
     assert thumbnails_under(cloud, stem) == first  # same keys, same bytes, same tags
     record("Events", f"same event delivered again after the first run ({key!r})",
-           "SUCCEEDED; every thumbnail reused; no source read, no write",
+           "SUCCEEDED; every thumbnail reused; no source read (one GET: the name claim), no write",
            f"{again['status']}; reused {sum(t['reused'] for t in manifest['thumbnails'])}/"
            f"{len(manifest['thumbnails'])}; "
            f"GetObject {resize[('s3', 'GetObject')]}, PutObject {resize[('s3', 'PutObject')]}")
@@ -214,11 +217,11 @@ def test_object_deleted_before_validation_is_rejected_once(cloud: LocalCloud) ->
     arn, desc, w = deleted_just_before(cloud, "ValidateFunction", key)
     assert desc["status"] == "FAILED" and desc["error"] == "ImageRejected"
     assert desc["cause"].startswith("missing:"), desc["cause"]
-    # No retry storm: one Validate call, no Resize, one HEAD, nothing read.
+    # No retry storm: one Validate call, no Resize, one look (the header's ranged GET: a 404).
     upload = [i.error for i in w.invocations() if i.function in UPLOAD_FUNCTIONS]
     assert upload == [None]  # a verdict, not an error
     validate = w.counts("ValidateFunction")
-    assert validate == {("s3", "HeadObject"): 1}, validate
+    assert validate == {("s3", "GetObject"): 1}, validate
     assert tasks_scheduled(cloud, arn) == {("lambda", "invoke"): 1, ("sns", "publish"): 1,
                                            ("events", "putEvents"): 1}
     alerts = alerts_for(cloud, key)
@@ -226,10 +229,10 @@ def test_object_deleted_before_validation_is_rejected_once(cloud: LocalCloud) ->
     assert alerts[0]["cause"].startswith("missing:")
     assert thumbnails_under(cloud, stem_of(key)) == {}
     record("Events", "object deleted before validation",
-           "FAILED ImageRejected (missing), one alert, 1 Validate call, 1 HeadObject, no retry",
+           "FAILED ImageRejected (missing), one alert, 1 Validate call, 1 GetObject, no retry",
            f"{desc['status']} {desc['error']} ({desc['cause'].split(':')[0]}), "
            f"{len(alerts)} alert, {len(upload)} invocation, "
-           f"{validate[('s3', 'HeadObject')]} HeadObject")
+           f"{validate[('s3', 'GetObject')]} GetObject")
 
 
 def test_object_deleted_while_rendering_is_superseded_once(cloud: LocalCloud) -> None:
@@ -240,7 +243,9 @@ def test_object_deleted_while_rendering_is_superseded_once(cloud: LocalCloud) ->
     assert [(i.function, i.error) for i in w.invocations() if i.function in UPLOAD_FUNCTIONS] == [
         ("ValidateFunction", None), ("ResizeFunction", None)]  # "superseded" is an outcome
     resize = w.counts("ResizeFunction")
-    assert resize[("s3", "GetObject")] == 1 and resize[("s3", "PutObject")] == 0, resize
+    source_reads = [r for r in w.requests("ResizeFunction")
+                    if r.operation == "GetObject" and r.bucket == cloud.deployed.source_bucket]
+    assert len(source_reads) == 1 and resize[("s3", "PutObject")] == 0, resize
     assert "WaitStateEntered" not in {e["type"] for e in cloud.history(arn)}
     assert alerts_for(cloud, key) == []
     assert thumbnails_under(cloud, stem_of(key)) == {}

@@ -55,7 +55,7 @@ def test_handlers_s3_client_attempts(cloud: LocalCloud) -> None:
 
 # -- S3 throttling and 5xx inside the handlers -----------------------------------------------------
 S3_FAULTS = [
-    ("ValidateFunction", "HeadObject", "SlowDown", 503),
+    ("ValidateFunction", "GetObject", "SlowDown", 503),
     ("ValidateFunction", "GetObject", "InternalError", 500),
     ("ResizeFunction", "HeadObject", "ServiceUnavailable", 503),
     ("ResizeFunction", "GetObject", "SlowDown", 503),

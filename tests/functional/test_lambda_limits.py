@@ -163,7 +163,7 @@ def test_reserved_concurrency_throttles_as_lambda_does(templates: Callable[..., 
             while not failed_tasks(cloud, second[0]) and time.monotonic() < deadline:
                 time.sleep(0.01)
 
-        with cloud.before_request("s3", "HeadObject", start_another_while_this_one_runs,
+        with cloud.before_request("s3", "GetObject", start_another_while_this_one_runs,
                                   caller="ValidateFunction", times=1):
             _, first, _ = run_one(cloud, "reserved/first.jpg", images.jpeg(200, 150))
         later = cloud.wait(second[0])

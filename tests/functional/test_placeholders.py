@@ -86,6 +86,28 @@ def test_every_thumbnail_in_the_manifest_carries_the_same_placeholder(
             assert {"blurhash": meta["blurhash"], "color": meta["color"]} == result.placeholder
 
 
+def test_the_manifest_and_the_thumbnails_ready_event_carry_the_placeholder(
+    cloud: LocalCloud, ran: tuple[list[SourceResult], Path]
+) -> None:
+    results, _ = ran
+    done = [r for r in results if r.status == "SUCCEEDED"]
+    assert done
+    for result in done:
+        manifest = json.loads(cloud.describe(result.execution)["output"])
+        assert manifest["placeholder"] == result.placeholder
+        ready = [e for e in cloud.events() if e["detail-type"] == "Thumbnails Ready"
+                 and e["detail"]["execution"] == result.execution]
+        assert len(ready) == 1, result.key
+        hint = ready[0]["detail"]["placeholder"]
+        assert hint == result.placeholder
+        assert all(t["placeholder"] == hint for t in ready[0]["detail"]["thumbnails"])
+        assert any(e.get("detail-type") == "Thumbnails Ready" and e["detail"].get("placeholder") == hint
+                   for e in result.events)  # what the run row says was published for it
+    failed = next(r for r in results if r.status == "FAILED")
+    assert all("placeholder" not in e["detail"] for e in cloud.events()
+               if e["detail"].get("execution") == failed.execution)
+
+
 def test_a_rerun_reuses_the_thumbnails_and_reads_the_placeholder_back(
     cloud: LocalCloud, ran: tuple[list[SourceResult], Path]
 ) -> None:
@@ -95,6 +117,7 @@ def test_a_rerun_reuses_the_thumbnails_and_reads_the_placeholder_back(
     again = json.loads(cloud.wait(arn)["output"])
     assert all(t["reused"] for t in again["thumbnails"])
     assert all(t["placeholder"] == first.placeholder for t in again["thumbnails"])
+    assert again["placeholder"] == first.placeholder
 
 
 def test_the_contact_sheet_shows_the_colour_and_the_blurhash_drawn(

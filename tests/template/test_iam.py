@@ -88,6 +88,8 @@ EXPECTED_GRANTS: dict[str, set[Grant]] = {
         ("s3:GetObject", "ThumbnailBucket/*", ""),
         ("s3:PutObject", "ThumbnailBucket/*", ""),  # thumbnails and stems' name claims
         ("s3:PutObjectTagging", "ThumbnailBucket/*", ""),
+        # faces.focus, only with FaceAwareCrops=true; Detect* take no resource ARN.
+        ("rekognition:DetectFaces", "*", "FaceAwareCropsOn"),
     }
     | SAM_XRAY_INLINE_GRANTS,
     "FlagFunction": {
@@ -472,6 +474,27 @@ def test_moderation_grants_exist_only_when_moderation_is_on(
     rekognition = {g for g in all_grants["ThumbnailWorkflow"] if g[0].startswith("rekognition:")}
     assert rekognition
     assert {cond for _, _, cond in rekognition} == {"ModerationOn"}
+
+
+def test_face_grants_exist_only_when_face_aware_crops_are_on(
+    translated: dict[str, Any], all_grants: dict[str, set[Grant]],
+) -> None:
+    """DetectFaces only for the Resize role and only under FaceAwareCropsOn (default false); the
+    role that calls it can read the source as Rekognition does: the object and its version."""
+    faces = {(owner, g) for owner, owner_grants in all_grants.items() for g in owner_grants
+             if g[0] == "rekognition:DetectFaces"}
+    assert faces == {("ResizeFunction", ("rekognition:DetectFaces", "*", "FaceAwareCropsOn"))}
+    resize = all_grants["ResizeFunction"]
+    assert {("s3:GetObject", "SourceBucket/*", ""), ("s3:GetObjectVersion", "SourceBucket/*", "")} <= resize
+    parameter = translated["Parameters"]["FaceAwareCrops"]
+    assert (parameter["Default"], sorted(parameter["AllowedValues"])) == ("false", ["false", "true"])
+    assert translated["Conditions"]["FaceAwareCropsOn"] == {"Fn::Equals": [{"Ref": "FaceAwareCrops"}, "true"]}
+    env = translated["Resources"]["ResizeFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["FACE_AWARE_CROPS"] == {"Ref": "FaceAwareCrops"}
+    record("Security", "IAM: DetectFaces grant",
+           "ResizeFunction only, under FaceAwareCropsOn (default false)",
+           f"{', '.join(sorted(owner for owner, _ in faces))}, under "
+           f"{', '.join(sorted({g[2] for _, g in faces}))}, default {parameter['Default']}")
 
 
 def test_logging_grants_exist_only_for_express(all_grants: dict[str, set[Grant]]) -> None:

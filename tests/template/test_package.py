@@ -41,8 +41,11 @@ SYSTEM_LIBRARIES = {
 }
 SHARED_OBJECT = re.compile(r"\.so(\.\d+)*$")
 # The C extensions the handlers' formats decode and encode with (JPEG, PNG, GIF, TIFF in
-# _imaging; WebP in _webp).
-PIL_EXTENSIONS = ("_imaging", "_webp")
+# _imaging; WebP in _webp; AVIF in _avif).
+PIL_EXTENSIONS = ("_imaging", "_webp", "_avif")
+# What ``encode`` asks libavif for (codec "aom") and what reads AVIF sources (dav1d): symbols of
+# the codecs linked into the wheel's libavif, read from its bytes since it cannot run here.
+AVIF_CODEC_SYMBOLS = (b"aom_codec_encode", b"aom_codec_enc_init", b"dav1d_open")
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +200,19 @@ def test_the_heif_decoder_is_bundled_for_aarch64(bundle: Path) -> None:
     record("Packaging", "Lambda bundle: HEIF decoder",
            "pillow-heif's aarch64 extension with libheif and libde265 beside it",
            f"{module.name}; {', '.join(sorted(libs))}")
+
+
+def test_the_avif_encoder_is_bundled_for_aarch64(bundle: Path) -> None:
+    """AVIF output: Pillow's _avif loads a libavif with libaom's AV1 encoder (and dav1d) linked in."""
+    (module,) = (bundle / "PIL").glob("_avif.*.so")
+    assert elf_header(module) == (2, 1, EM_AARCH64)
+    libs = {p.name: p for p in (bundle / "pillow.libs").iterdir()}
+    libavif = [libs[name] for name in needed_libraries(module) if name.startswith("libavif")]
+    assert len(libavif) == 1, needed_libraries(module)
+    assert elf_header(libavif[0]) == (2, 1, EM_AARCH64)
+    data = libavif[0].read_bytes()
+    missing = [s.decode() for s in AVIF_CODEC_SYMBOLS if s not in data]
+    assert missing == []
+    record("Packaging", "Lambda bundle: AVIF encoder",
+           "Pillow's aarch64 _avif with a libavif holding libaom's encoder and dav1d",
+           f"{module.name}; {libavif[0].name} with {', '.join(s.decode() for s in AVIF_CODEC_SYMBOLS)}")

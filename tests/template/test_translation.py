@@ -406,3 +406,22 @@ def test_configure_state_holds_valid_sizes(definition_text: str) -> None:
         "enabled": "${ModerationEnabled}",
         "minConfidence": "${ModerationMinConfidence}",
     }
+
+
+def test_xray_samples_the_thumbnail_workflow_at_a_fixed_share(translated: dict[str, Any]) -> None:
+    """The sampling rule matches the thumbnail workflow's executions and has no reservoir, so
+    the share traced (and X-Ray's bill) is TraceSampleRate at any upload rate."""
+    (rule,) = resources_of_type(translated, "AWS::XRay::SamplingRule").values()
+    props = rule["Properties"]["SamplingRule"]
+    assert props["ServiceType"] == "AWS::StepFunctions::StateMachine"
+    assert props["ServiceName"] == {"Fn::GetAtt": ["ThumbnailWorkflow", "Name"]}
+    assert props["ReservoirSize"] == 0 and props["FixedRate"] == {"Ref": "TraceSampleRate"}
+    assert all(props[field] == "*" for field in ("ResourceARN", "Host", "HTTPMethod", "URLPath"))
+    assert props["Version"] == 1
+    # RuleName: at most 32 characters (AWS::XRay::SamplingRule), unique per stack: "thumbflow-"
+    # and the first 8 hex digits of the stack's UUID (18 characters).
+    separator, (prefix, unique) = props["RuleName"]["Fn::Join"]
+    assert (separator, prefix) == ("-", "thumbflow")
+    assert unique["Fn::Select"][0] == 0 and "AWS::StackId" in json.dumps(unique)
+    rate = translated["Parameters"]["TraceSampleRate"]
+    assert rate["MinValue"] == 0 and rate["MaxValue"] == 1 and 0 < float(rate["Default"]) <= 0.1

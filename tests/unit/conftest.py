@@ -235,6 +235,27 @@ class S3Stub:
         self.stubber.add_response("delete_object", {}, {
             "Bucket": bucket, "Key": thumbnail_key + ".rendering", "IfMatch": f'"{etag}"'})
 
+    def source(self, bucket: str, key: str, data: bytes, *, etag: str, size: int | None = None,
+               version: str | None = None, **expected: Any) -> None:
+        """Validate's look at a source: one ranged GET of its first 64 KiB, which also tells its
+        whole size (Content-Range), so the header needs no second read."""
+        size = len(data) if size is None else size
+        part = data[:HEADER_READ].ljust(min(HEADER_READ, size), b"\0")  # a larger object's first bytes
+        resp: dict[str, Any] = {"Body": body(part), "ETag": f'"{etag}"', "ContentLength": len(part),
+                                "ContentRange": f"bytes 0-{max(0, len(part) - 1)}/{size}",
+                                "ContentType": "image/jpeg", "Metadata": {}}
+        if version:
+            resp["VersionId"] = version
+        self.stubber.add_response("get_object", resp, {
+            "Bucket": bucket, "Key": key, "Range": f"bytes=0-{HEADER_READ - 1}", **expected})
+
+    def no_source(self, bucket: str | None = None, key: str | None = None) -> None:
+        """Validate's look at a source that is not there (the ranged GET's 404)."""
+        expected = None
+        if bucket is not None:
+            expected = {"Bucket": bucket, "Key": key, "Range": f"bytes=0-{HEADER_READ - 1}"}
+        self.error("get_object", "NoSuchKey", 404, expected)
+
     def error(self, operation: str, code: str, status: int, expected: dict[str, Any] | None = None) -> None:
         self.stubber.add_client_error(operation, service_error_code=code, service_message=code,
                                       http_status_code=status, expected_params=expected)

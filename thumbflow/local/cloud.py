@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import interpreter, programs, rekognition, sdkdata
+from . import gcpause, interpreter, programs, rekognition, routes, sdkdata
 from .deploy import (
     ACCOUNT,
     MAIN_WORKFLOW,
@@ -34,7 +34,7 @@ from .deploy import (
 )
 from .distributions import Distributions
 from .events import Delivery
-from .forkserver import ForkServer
+from .forkserver import ForkServer, take_early
 from .lambdas import Fault, FunctionSpec, Lambdas, ThrottledError
 from .logsink import LogSink
 from .patches import Patches
@@ -123,12 +123,17 @@ class LocalCloud:
         self.stop()
 
     def start(self) -> None:
+        with gcpause.paused():
+            self._start()
+
+    def _start(self) -> None:
         self.log = LogSink(self._log_target)
         try:
             # First: the fork server imports the workers' SDK and Pillow on another core while
             # this process imports moto and deploys.
-            self.forkserver = ForkServer(self.log.write)
-            self.forkserver.start()
+            self.forkserver = take_early(self.log.write) or ForkServer(self.log.write)
+            if not self.forkserver.started:
+                self.forkserver.start()
             import boto3
             from moto import mock_aws
             from moto.core.models import botocore_stubber
@@ -213,6 +218,7 @@ class LocalCloud:
         self.patches.add("wire.botocore-stubber", BotocoreStubber, "__call__", stubber_call)
         self.distributions.add_patches(self.patches, self.wire, lambda: self.client("cloudfront"))
         sdkdata.add_patches(self.patches)
+        routes.add_patches(self.patches)
         self.patches.add("lambda.invoke", LambdaSimpleBackend, "invoke", invoke)
         interpreter.add_client_patches(self.patches,
                                        lambda region, service: self._client_as(STATES, service))

@@ -9,7 +9,9 @@ Lambda's cold init is. The fork server reaps its children and reports each exit
 status, so the parent can tell a segfault from a kill. It exits, killing its
 children, when the parent closes the control socket.
 
-Parent side: ``ForkServer``.
+Parent side: ``ForkServer``. A command that will start a local cloud can start its fork
+server first thing (``start_early``), before importing moto and the SDK itself: the two sets
+of imports then run on two cores, and the cloud takes that server (``take_early``).
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ class ForkServerError(RuntimeError):
 class ForkServer:
     """The parent's handle on its fork server process."""
 
-    def __init__(self, output: Callable[[str], None]) -> None:
-        self._output = output  # where the workers' native stdout/stderr lines go
+    def __init__(self, output: Callable[[str], None] | None) -> None:
+        self._output = output  # where the workers' native stdout/stderr lines go (None: kept)
+        self._kept: list[str] = []  # lines before there was an output (``attach``)
+        self._output_lock = threading.Lock()
         self._control: socket.socket | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._spawn_lock = threading.Lock()
@@ -140,10 +144,51 @@ class ForkServer:
                     self._replies.append((message, fds[0] if fds else None))
                 self._cond.notify_all()
 
+    def attach(self, output: Callable[[str], None]) -> None:
+        """Where output goes from now on; what came before goes there first."""
+        with self._output_lock:
+            for line in self._kept:
+                output(line)
+            self._kept.clear()
+            self._output = output
+
+    @property
+    def started(self) -> bool:
+        return self._process is not None
+
     def _relay_output(self, fd: int) -> None:
         with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as pipe:
             for line in pipe:
-                self._output(line if line.endswith("\n") else line + "\n")
+                line = line if line.endswith("\n") else line + "\n"
+                with self._output_lock:
+                    if self._output is None:
+                        self._kept.append(line)
+                    else:
+                        self._output(line)
+
+
+_early: ForkServer | None = None
+_early_lock = threading.Lock()
+
+
+def start_early() -> None:
+    """Start a fork server now, for this process's next local cloud to take (``take_early``)."""
+    global _early
+    with _early_lock:
+        if _early is None:
+            server = ForkServer(None)
+            server.start()
+            _early = server
+
+
+def take_early(output: Callable[[str], None]) -> ForkServer | None:
+    """The fork server ``start_early`` started, now sending its output to ``output`` (or None)."""
+    global _early
+    with _early_lock:
+        server, _early = _early, None
+    if server is not None:
+        server.attach(output)
+    return server
 
 
 # ------------------------------------------------------------------------------------ server

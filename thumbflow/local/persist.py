@@ -5,17 +5,29 @@ objects with their content type, metadata and tags. Bodies are stored under a
 hash of the key, so no key (``../x``, absolute paths) can escape the folder.
 Restoring happens before the source bucket's notifications are enabled, so it
 starts no executions.
+
+Saving reads moto's S3 store in this process directly (``stored``) rather than asking the S3
+API for every object twice (GetObject, GetObjectTagging): it copies the emulator's state,
+it does not act as a client, and a request costs milliseconds that a store of a few hundred
+objects would pay at the end of every command. It reads what those calls would answer: the
+bytes, the Content-Type and Cache-Control, the user metadata and the tags of each key's
+current version. Restoring stays a PutObject per object, so a restored object is made exactly
+as an upload makes it (ETag, checksum, version).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from .cloud import LocalCloud
+from .deploy import ACCOUNT
+
+PARTITION = "aws"
 
 INDEX = "index.json"
 
@@ -24,28 +36,46 @@ def _blob_name(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+_META = "x-amz-meta-"
+
+
+def stored(bucket: str) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    """Each current object of a bucket in moto's store: (key, body, what ``index`` keeps), in
+    key order as ListObjectsV2 gives them; a key whose current version is a delete marker is
+    not listed, as ListObjectsV2 does not list it."""
+    from moto.s3.models import FakeKey, s3_backends
+
+    backend = s3_backends[ACCOUNT][PARTITION]
+    keys = backend.get_bucket(bucket).keys
+    for name in sorted(keys.keys()):
+        key = keys[name]
+        if not isinstance(key, FakeKey):  # a delete marker
+            continue
+        headers = {str(k).lower(): str(v) for k, v in key.metadata.items()}
+        tags = backend.get_object_tagging(key)["Tags"]
+        yield name, key.value, {
+            "content_type": headers.get("content-type", ""),
+            "cache_control": headers.get("cache-control", ""),
+            "metadata": {k[len(_META):]: v for k, v in headers.items() if k.startswith(_META)},
+            "tags": {t["Key"]: t["Value"] for t in tags},
+        }
+
+
 def save(cloud: LocalCloud, folder: Path) -> int:
     """Write every object of both buckets to folder; returns how many."""
-    s3 = cloud.client("s3")
     count = 0
     for role, bucket in (("source", cloud.deployed.source_bucket),
                          ("thumbnails", cloud.deployed.thumbnail_bucket)):
         target = folder / role
         target.mkdir(parents=True, exist_ok=True)
         index: dict[str, Any] = {}
-        for key in cloud.objects(bucket):
-            obj = s3.get_object(Bucket=bucket, Key=key)
-            (target / _blob_name(key)).write_bytes(obj["Body"].read())
-            tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
-            index[key] = {
-                "content_type": obj.get("ContentType", ""),
-                "cache_control": obj.get("CacheControl", ""),
-                "metadata": obj.get("Metadata", {}),
-                "tags": {t["Key"]: t["Value"] for t in tags},
-            }
+        for key, body, kept in stored(bucket):
+            (target / _blob_name(key)).write_bytes(body)
+            index[key] = kept
             count += 1
+        blobs = {_blob_name(k) for k in index}
         for stale in target.iterdir():
-            if stale.name != INDEX and stale.name not in {_blob_name(k) for k in index}:
+            if stale.name != INDEX and stale.name not in blobs:
                 stale.unlink()
         (target / INDEX).write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
     return count

@@ -10,7 +10,10 @@ is checked too, so a short spike between two checks is not missed.
 
 A pool keeps a function's idle workers for reuse (warm starts) and starts one when
 all are busy, up to a cap; beyond the cap an invocation waits for a free worker,
-or is throttled when the cap is the function's ReservedConcurrentExecutions.
+or is throttled when the cap is the function's ReservedConcurrentExecutions. An
+invocation that arrives while a worker is being prepared ahead (``prewarm``) waits for
+that one rather than starting another: it began earlier, so it is ready sooner, and two
+inits at once would only take turns on the same cores.
 """
 
 from __future__ import annotations
@@ -226,6 +229,8 @@ class Pool:
     generation: int = 0
     closed: bool = False
     starting: int = 0
+    warming: int = 0  # of ``starting``, the workers ``prewarm`` is preparing
+    promised: int = 0  # invocations waiting for one of those
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
     def acquire(self) -> WorkerHandle:
@@ -238,6 +243,14 @@ class Pool:
                     if worker.generation == self.generation:
                         return worker
                     self._drop(worker)
+                if self.warming > self.promised:  # one is being prepared for whoever comes first
+                    self.promised += 1
+                    try:
+                        while self.warming and not self.idle and not self.closed:
+                            self._cond.wait()
+                    finally:
+                        self.promised -= 1
+                    continue
                 if len(self.live) + self.starting < self.cap:
                     self.starting += 1
                     break
@@ -270,20 +283,30 @@ class Pool:
             if self.closed or len(self.live) + self.starting >= self.cap:
                 return
             self.starting += 1
+            self.warming += 1
             generation = self.generation
+        worker: WorkerHandle | None = None
         try:
             worker = self._start_counted(generation)
         except InitFailed:
             return
-        self.release(worker, alive=True)
+        finally:
+            with self._cond:  # idle before it stops counting as warming: its waiter finds it
+                self.warming -= 1
+                if worker is not None:
+                    self._release(worker, alive=True)
+                self._cond.notify_all()
 
     def release(self, worker: WorkerHandle, alive: bool) -> None:
         with self._cond:
-            if alive and not self.closed and worker.generation == self.generation:
-                self.idle.append(worker)
-            else:
-                self._drop(worker, kill=alive)
+            self._release(worker, alive)
             self._cond.notify_all()
+
+    def _release(self, worker: WorkerHandle, alive: bool) -> None:
+        if alive and not self.closed and worker.generation == self.generation:
+            self.idle.append(worker)
+        else:
+            self._drop(worker, kill=alive)
 
     def recycle(self) -> None:
         """New invocations get new workers (a cold start); idle ones go now, busy ones when done."""

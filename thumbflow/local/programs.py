@@ -43,9 +43,11 @@ def default_directory() -> Path | None:
 class ProgramCache:
     """``get(text, build)``: the program of ``text``, built at most once per process and key."""
 
-    def __init__(self, directory: Path | None, versions: str) -> None:
+    def __init__(self, directory: Path | None, versions: str, keep_in_memory: bool = True) -> None:
         self.directory = directory
         self.versions = versions  # everything besides the text that shapes the program
+        # False: every ``get`` gives an object of its own (for data a caller may change)
+        self.keep_in_memory = keep_in_memory
         self._memory: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.loaded = 0  # programs read from the folder (for tests and the bench)
@@ -68,6 +70,8 @@ class ProgramCache:
         else:
             with self._lock:
                 self.loaded += 1
+        if not self.keep_in_memory:
+            return program
         with self._lock:
             return self._memory.setdefault(key, program)
 

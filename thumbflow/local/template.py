@@ -10,12 +10,11 @@ property would be a silent, wrong value).
 from __future__ import annotations
 
 import base64
+import importlib.util
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 NO_VALUE = object()  # AWS::NoValue: the property or list item disappears
 
@@ -29,36 +28,53 @@ class TemplateError(Exception):
     """The template uses something local mode cannot evaluate, or is wrong."""
 
 
-class _CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """SafeLoader that understands the short-form tags (!Ref, !Sub, ...); libyaml's parser when
-    PyYAML has it (the same constructors and resolver, ~10x faster than the Python one)."""
+def _parse(text: str) -> dict[str, Any]:
+    """The YAML (or JSON) text as plain data: PyYAML's safe loader (libyaml's parser when PyYAML
+    has it: the same constructors and resolver, ~10x faster than the Python one) with a
+    constructor per short tag."""
+    import yaml
+
+    class CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        """SafeLoader that understands the short-form tags (!Ref, !Sub, ...)."""
+
+    def multi(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
+        name = tag if tag in ("Ref", "Condition") else f"Fn::{tag}"
+
+        def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+            if isinstance(node, yaml.ScalarNode):
+                value: Any = loader.construct_scalar(node)
+                if tag == "GetAtt":
+                    value = value.split(".", 1)
+            elif isinstance(node, yaml.SequenceNode):
+                value = loader.construct_sequence(node, deep=True)
+            else:
+                value = loader.construct_mapping(node, deep=True)
+            return {name: value}
+
+        return construct
+
+    for tag in SHORT_TAGS:
+        CfnLoader.add_constructor(f"!{tag}", multi(tag))
+    return yaml.load(text, Loader=CfnLoader)
 
 
-def _multi(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
-    name = tag if tag in ("Ref", "Condition") else f"Fn::{tag}"
+def _parsed_cache() -> Any:
+    """Parsed templates kept between processes beside the definitions' programs (``programs``):
+    a command that starts local mode then neither imports PyYAML nor parses the template again.
+    Each ``load_template`` gets data of its own (callers change templates they loaded)."""
+    from . import programs
 
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-            if tag == "GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {name: value}
-
-    return construct
-
-
-for _tag in SHORT_TAGS:
-    _CfnLoader.add_constructor(f"!{_tag}", _multi(_tag))
+    directory = programs.default_directory()
+    spec = importlib.util.find_spec("yaml")
+    origin = spec.origin if spec is not None and spec.origin else "yaml"
+    return programs.ProgramCache(None if directory is None else directory / "templates",
+                                 programs.versions_of("template=1", origin), keep_in_memory=False)
 
 
 def load_template(path: str | Path) -> dict[str, Any]:
     """The template (YAML or JSON) as plain data, short tags turned into their long forms."""
-    with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_CfnLoader)
+    text = Path(path).read_text(encoding="utf-8")
+    return _parsed_cache().get(text, _parse)
 
 
 # ${Name} or ${Logical.Attribute}; ${!Literal} is written out as ${Literal}.

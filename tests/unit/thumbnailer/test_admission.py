@@ -33,9 +33,10 @@ def serve(s3: S3Stub, data: bytes, *ends: int) -> None:
 
 
 def test_locate_finds_the_object_at_the_events_bytes(s3: S3Stub) -> None:
-    s3.head("src", KEY, etag="e1", size=10, version="v1", VersionId="v1")
+    s3.source("src", KEY, b"0123456789", etag="e1", size=10, version="v1", VersionId="v1")
     found = admission.locate(SourceRef("src", KEY, etag="e1", version="v1"), SETTINGS)
     assert (found.etag, found.size, found.version) == ("e1", 10, "v1")
+    assert found.prefix == b"0123456789"  # the header's first read, made by the same request
 
 
 def test_another_bucket_is_refused_before_any_request(s3: S3Stub) -> None:
@@ -46,20 +47,20 @@ def test_another_bucket_is_refused_before_any_request(s3: S3Stub) -> None:
 
 
 def test_a_missing_object_is_rejected(s3: S3Stub) -> None:
-    s3.error("head_object", "404", 404)
+    s3.no_source()
     with pytest.raises(ImageRejected) as caught:
         admission.locate(SourceRef("src", KEY), SETTINGS)
     assert caught.value.reason == "missing"
 
 
 def test_newer_bytes_under_the_key_are_source_changed(s3: S3Stub) -> None:
-    s3.head("src", KEY, etag="newer", size=10)
+    s3.source("src", KEY, b"x" * 10, etag="newer")
     with pytest.raises(SourceChanged, match="newer"):
         admission.locate(SourceRef("src", KEY, etag="e1"), SETTINGS)
 
 
 def test_without_an_etag_whatever_is_there_is_the_source(s3: S3Stub) -> None:
-    s3.head("src", KEY, etag="any", size=10)
+    s3.source("src", KEY, b"x" * 10, etag="any")
     assert admission.locate(SourceRef("src", KEY), SETTINGS).etag == "any"
 
 

@@ -167,3 +167,26 @@ def test_load_describes_the_state_machine_through_step_functions(sfn: CountingSt
     allow = allowlist.load({"STATE_MACHINE_ARN": arn, "ON_DEMAND_SIZES": "200x200,640x480"})
     assert set(allow.labels()) == {"200x200", "640x480"} | {f"{s['width']}x{s['height']}" for s in CONFIGURE}
     assert allowlist.load({"STATE_MACHINE_ARN": arn}).configured == allow.configured  # cached: one call
+    # The repository's definition keeps ModerationEnabled as a placeholder: not "true", so off.
+    assert allow.moderated is False
+
+
+def moderated_definition(enabled: str) -> str:
+    raw = json.loads(definition({"width": 10, "height": 10}))
+    config = raw["States"]["Configure"]["Parameters"]["config"]
+    config["moderation"] = {"enabled": enabled, "minConfidence": "80"}
+    return json.dumps(raw)
+
+
+@pytest.mark.parametrize(("enabled", "on"), [("true", True), ("True", True), ("false", False), ("", False)])
+def test_the_moderation_switch_is_read_with_the_sizes(enabled: str, on: bool) -> None:
+    """ModerationEnabled reaches the resizer as Configure says it: one description for both."""
+    describe = Describe(moderated_definition(enabled))
+    allow = allowlist.load({"STATE_MACHINE_ARN": "arn:a"}, ConfigureSizes(describe, clock=Clock()))
+    assert allow.moderated is on and allow.configured[0].width == 10
+    assert describe.arns == ["arn:a"]
+
+
+def test_a_definition_without_moderation_is_unmoderated() -> None:
+    assert allowlist.moderation_from_definition(json.loads(definition({"width": 1, "height": 1}))) is False
+    assert allowlist.moderation_from_definition({"States": None}) is False

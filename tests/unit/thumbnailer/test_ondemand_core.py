@@ -435,6 +435,60 @@ def test_output_is_bounded_by_the_box_and_never_upscaled(
            ", ".join(seen))
 
 
+# ----------------------------------------------------------------------------- moderation
+
+MODERATED = Allowlist(ALLOW.configured, ALLOW.extra, moderated=True)
+FIRST = ALLOW.configured[0]  # the workflow's first size: what says the workflow passed a source
+
+
+def workflow_made(s3: S3Stub, key: str, *, etag: str = "e1", made_by: str = "workflow") -> None:
+    """The first Configure size as the workflow stores it (format auto: first a .jpg is looked at)."""
+    stem = key.rsplit(".", 1)[0]
+    s3.head(THUMBS, f"{stem}_{FIRST.width}x{FIRST.height}.jpg", etag="w1", size=3000,
+            metadata={"source-etag": etag, "spec": thumbnails.spec_digest(FIRST), "made-by": made_by,
+                      "width": str(FIRST.width), "height": str(FIRST.height), "format": "jpeg"})
+
+
+@pytest.mark.parametrize("made_by", [None, "on-demand"], ids=["nothing-made", "only-on-demand"])
+def test_with_moderation_on_a_source_the_workflow_has_not_passed_is_403(
+    s3: S3Stub, made_by: str | None
+) -> None:
+    """Flagged, not JPEG/PNG (refused not-moderatable) or still in its execution: the workflow has
+    made none of its sizes from these bytes, so a URL cannot render it around moderation."""
+    source(s3, "pics/land.jpg")
+    nothing_stored(s3, "pics/land_200x200.jpg")
+    if made_by is None:
+        s3.error("head_object", "404", 404)  # pics/land_128x128.jpg
+        s3.error("head_object", "404", 404)  # pics/land_128x128.webp
+    else:
+        workflow_made(s3, "pics/land.jpg", made_by=made_by)
+    resp = ondemand_core.answer("/pics/land_200x200.jpg", "GET", settings=SETTINGS, allow=MODERATED)
+    assert (resp.status, body_of(resp)["error"]) == (403, "not-moderated")
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert not [c for c in s3.calls if c.operation in WRITES]
+    assert not [c for c in s3.calls if c.params.get("Bucket") == SRC and c.operation == "GetObject"]
+
+
+def test_with_moderation_on_a_source_the_workflow_made_at_these_bytes_is_rendered(s3: S3Stub) -> None:
+    source(s3, "pics/land.jpg")
+    nothing_stored(s3, "pics/land_200x200.jpg")
+    workflow_made(s3, "pics/land.jpg")
+    rendered(s3, "pics/land.jpg", "pics/land_200x200.jpg")
+    s3.put(etag="t1")
+    delivered(s3, "pics/land_200x200.jpg", leased=True)
+    resp = ondemand_core.answer("/pics/land_200x200.jpg", "GET", settings=SETTINGS, allow=MODERATED)
+    assert (resp.status, resp.outcome) == (200, "rendered")
+
+
+def test_older_bytes_passed_by_moderation_do_not_pass_newer_ones(s3: S3Stub) -> None:
+    source(s3, "pics/land.jpg", etag="e2")  # re-uploaded: its execution has not finished
+    nothing_stored(s3, "pics/land_200x200.jpg")
+    workflow_made(s3, "pics/land.jpg", etag="e1")
+    s3.error("head_object", "404", 404)
+    resp = ondemand_core.answer("/pics/land_200x200.jpg", "GET", settings=SETTINGS, allow=MODERATED)
+    assert (resp.status, body_of(resp)["error"]) == (403, "not-moderated")
+
+
 def test_the_allowlist_is_read_only_for_requests_that_pass_the_cheap_checks(s3: S3Stub) -> None:
     def unreadable() -> Any:
         raise AssertionError("DescribeStateMachine must not be needed to refuse this request")

@@ -79,3 +79,16 @@ def test_parse_sizes_keeps_order_and_names_the_bad_one() -> None:
     assert [s.label for s in sizes] == ["2x2", "1x1"]
     with pytest.raises(ConfigError, match="'second'"):
         parse_sizes([{"width": 2, "height": 2}, {"name": "second", "width": -1, "height": 1}])
+
+
+def test_the_shipped_configure_makes_only_the_default_thumb_smart() -> None:
+    """The 128x128 cover thumb is placed by the image; the other sizes travel exactly as before."""
+    import json
+    from pathlib import Path
+
+    definition = Path(__file__).resolve().parents[3] / "statemachine" / "thumbnails.asl.json"
+    raw = json.loads(definition.read_text())["States"]["Configure"]["Parameters"]["config"]["sizes"]
+    sizes = parse_sizes(raw)
+    thumb = sizes[0]
+    assert (thumb.name, thumb.label, thumb.fit, thumb.gravity) == ("thumb", "128x128", "cover", "smart")
+    assert all(s.gravity == "centre" and "gravity" not in r for s, r in zip(sizes[1:], raw[1:], strict=True))

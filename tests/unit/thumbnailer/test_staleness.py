@@ -212,3 +212,19 @@ def test_failures_are_capped_at_twenty_but_all_are_counted() -> None:
 def test_nothing_adds_up_to_zeros() -> None:
     assert staleness.summarise([]) == {"sources": 0, "current": 0, "rendered": 0, "failed": 0, "skipped": {},
                                        "failures": []}
+
+
+def test_with_moderation_on_what_rekognition_cannot_read_is_skipped_by_name(s3: S3Stub) -> None:
+    """Validate would refuse a WebP as not-moderatable: a backfill does not re-send that alert;
+    a JPEG is rendered (and moderated) as usual; with moderation off the WebP renders too."""
+    webp = images.save(images.photo(64, 48), "WEBP")
+    for moderated in (True, False):
+        missing(s3, "p/pic_128x128.jpg")
+        missing(s3, "p/pic_128x128.webp")
+        tags(s3, "p/pic.webp")
+        s3.claim("thumbs", "p/pic.owner.json")
+        s3.header("src", "p/pic.webp", webp, etag="e1")
+        batch = staleness.check(SETTINGS, [listed("p/pic.webp", size=len(webp))], SPECS, moderated=moderated)
+        assert (batch.skipped, len(batch.stale)) == (({"not-moderatable": 1}, 0) if moderated else ({}, 1))
+    stale_and_renderable(s3, "p/new.jpg", etag="e7")
+    assert len(staleness.check(SETTINGS, [listed("p/new.jpg", "e7")], SPECS, moderated=True).stale) == 1

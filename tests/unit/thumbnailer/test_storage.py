@@ -13,7 +13,7 @@ from thumbnailer import storage
 from thumbnailer.errors import ImageRejected, SourceChanged, TransientError
 from thumbnailer.records import PinnedSource
 
-from tests.unit.conftest import S3Stub
+from tests.unit.conftest import S3Stub, body
 
 SRC = PinnedSource("src", "photos/cat.jpg", "abc", None, 10, "jpeg", 1, 1)
 WHERE = {"Bucket": "src", "Key": "photos/cat.jpg"}
@@ -138,6 +138,65 @@ def test_resolve_none_when_neither_exists(s3: S3Stub) -> None:
     s3.error("head_object", "404", 404)
     s3.error("head_object", "404", 404)
     assert storage.resolve("src", "a+b.jpg") is None
+
+
+def ranged(s3: S3Stub, key: str, data: bytes, *, etag: str, total: int, prefetch: int = 16) -> None:
+    """A ranged GET of the first ``prefetch`` bytes, answered as S3 does (206, Content-Range)."""
+    part = data[:prefetch]
+    s3.stubber.add_response(
+        "get_object",
+        {"Body": body(part), "ETag": f'"{etag}"', "ContentLength": len(part), "VersionId": "v7",
+         "ContentRange": f"bytes 0-{len(part) - 1}/{total}", "ContentType": "image/png", "Metadata": {}},
+        {"Bucket": "src", "Key": key, "Range": f"bytes=0-{prefetch - 1}"},
+    )
+
+
+def test_a_prefetching_resolve_is_one_ranged_get_with_the_whole_size(s3: S3Stub) -> None:
+    data = bytes(range(40))
+    ranged(s3, "a.png", data, etag="e", total=1_000_000)
+    info = storage.resolve("src", "a.png", prefetch=16)
+    assert info is not None and (info.size, info.etag, info.version) == (1_000_000, "e", "v7")
+    assert info.content_type == "image/png"
+    # The header read that follows is answered from those bytes: no second request.
+    assert storage.read(info, (0, 15)) == data[:16] and storage.read(info, (4, 7)) == data[4:8]
+    assert len(s3.calls) == 1
+
+
+def test_a_read_past_the_prefetched_bytes_is_a_pinned_get(s3: S3Stub) -> None:
+    data = bytes(range(40))
+    ranged(s3, "a.png", data, etag="e", total=40)
+    info = storage.resolve("src", "a.png", prefetch=16)
+    assert info is not None
+    s3.get("src", "a.png", data[10:30], etag="e", IfMatch='"e"', VersionId="v7", Range="bytes=10-29")
+    assert storage.read(info, (10, 29)) == data[10:30]
+
+
+def test_a_small_object_is_prefetched_whole(s3: S3Stub) -> None:
+    ranged(s3, "a.png", b"tiny", etag="e", total=4)
+    info = storage.resolve("src", "a.png", prefetch=16)
+    assert info is not None and info.size == 4 and storage.read(info, (0, 3)) == b"tiny"
+
+
+def test_an_empty_object_refuses_the_range_and_is_headed(s3: S3Stub) -> None:
+    """S3 answers any range of a 0-byte object with 416 InvalidRange."""
+    s3.error("get_object", "InvalidRange", 416, {"Bucket": "src", "Key": "e.png", "Range": "bytes=0-15"})
+    s3.head("src", "e.png", etag="empty", size=0)
+    info = storage.resolve("src", "e.png", prefetch=16)
+    assert info is not None and info.size == 0 and info.prefix == b""
+
+
+def test_a_prefetching_resolve_falls_back_to_the_decoded_key(s3: S3Stub) -> None:
+    s3.error("get_object", "NoSuchKey", 404, {"Bucket": "src", "Key": "a+b.png", "Range": "bytes=0-15"})
+    ranged(s3, "a b.png", b"0123456789abcdefXYZ", etag="e", total=19)
+    info = storage.resolve("src", "a+b.png", prefetch=16)
+    assert info is not None and info.key == "a b.png" and info.size == 19
+
+
+def test_a_prefetch_s3_refuses_is_a_named_rejection(s3: S3Stub) -> None:
+    s3.error("get_object", "AccessDenied", 403)
+    with pytest.raises(ImageRejected) as exc:
+        storage.resolve("src", "a.png", prefetch=16)
+    assert exc.value.reason == "access-denied"
 
 
 # ----------------------------------------------------------------------------- read

@@ -36,12 +36,14 @@ def read_and_confirm(s3: S3Stub, data: bytes = DATA) -> None:
     s3.head("src", SOURCE.key, etag="e1", size=len(data), **PIN)
 
 
-def claimed(s3: S3Stub, *, first: bool) -> None:
-    """The name claim taken before the first write: a fresh one (GET, PUT If-None-Match) or our own."""
-    if first:
-        s3.first_claim("thumbs", CLAIM, SOURCE.key)
-    else:
-        s3.claim("thumbs", CLAIM, SOURCE.key)  # already ours: nothing to write
+def look(s3: S3Stub, owner: str | None = SOURCE.key) -> None:
+    """The one GET of the stem's name claim, made first: ours (already claimed), another's, or none."""
+    s3.claim("thumbs", CLAIM, owner)
+
+
+def claim_taken(s3: S3Stub) -> None:
+    """The claim written before the first thumbnail when there was none (If-None-Match; no second GET)."""
+    s3.claim_put("thumbs", CLAIM, SOURCE.key)
 
 
 def absent(s3: S3Stub, *keys: str) -> None:
@@ -51,9 +53,9 @@ def absent(s3: S3Stub, *keys: str) -> None:
 
 def made_fresh(s3: S3Stub, spec: SizeSpec = SPEC) -> dict[str, Any]:
     """Render ``spec`` into an empty bucket; return the PutObject parameters it sent."""
-    absent(s3, *(k for k in (JPG, WEBP) if spec.format == "auto" or k.endswith(".jpg")))
+    look(s3, None)  # no claim: nothing stored under the stem, so no HEAD before rendering
     read_and_confirm(s3)
-    claimed(s3, first=True)
+    claim_taken(s3)
     s3.put(etag="t1")
     thumbnails.make(SETTINGS, SOURCE, [spec])
     return s3.made("PutObject")[-1]
@@ -69,11 +71,13 @@ def opened(data: bytes) -> Image.Image:
 
 
 def test_a_missing_thumbnail_is_rendered_and_written_only_if_still_absent(s3: S3Stub) -> None:
-    absent(s3, JPG, WEBP)
+    look(s3, None)
     read_and_confirm(s3)
-    claimed(s3, first=True)
+    claim_taken(s3)
     s3.put(etag="t1")
     (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC])
+    assert s3.made("HeadObject") == [{"Bucket": "src", "Key": SOURCE.key, **PIN}]  # only the confirm
+    assert [g["Key"] for g in s3.made("GetObject")] == [CLAIM, SOURCE.key]  # the claim is read once
     claim, put = s3.made("PutObject")
     assert claim["Key"] == CLAIM  # the names are claimed before the first thumbnail is written
     assert (put["Bucket"], put["Key"], put["IfNoneMatch"]) == ("thumbs", JPG, "*")
@@ -97,6 +101,7 @@ def test_a_missing_thumbnail_is_rendered_and_written_only_if_still_absent(s3: S3
 
 def test_what_make_writes_it_reuses_without_reading_the_source(s3: S3Stub) -> None:
     put = made_fresh(s3)
+    look(s3)
     s3.head("thumbs", JPG, etag="t1", size=len(put["Body"]), metadata=put["Metadata"])
     (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC])  # nothing else queued: no read, no write
     assert thumb.reused is True
@@ -118,6 +123,7 @@ def test_the_placeholder_is_ascii_metadata_that_decodes_to_the_image(s3: S3Stub)
 def test_a_thumbnail_stored_before_placeholders_is_reused_without_one(s3: S3Stub) -> None:
     put = made_fresh(s3)
     older = {k: v for k, v in put["Metadata"].items() if k not in ("blurhash", "color")}
+    look(s3)
     s3.head("thumbs", JPG, etag="t1", size=len(put["Body"]), metadata=older)
     (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC])
     assert thumb.reused is True and thumb.placeholder is None
@@ -126,10 +132,10 @@ def test_a_thumbnail_stored_before_placeholders_is_reused_without_one(s3: S3Stub
 
 def test_a_thumbnail_of_other_bytes_is_overwritten_only_if_unchanged(s3: S3Stub) -> None:
     put = made_fresh(s3)
+    look(s3)
     s3.head("thumbs", JPG, etag="t1", size=1, metadata={**put["Metadata"], "source-etag": "older"})
     absent(s3, WEBP)
-    read_and_confirm(s3)
-    claimed(s3, first=False)
+    read_and_confirm(s3)  # the claim is already ours: nothing to write
     s3.put(etag="t2")
     (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC])
     again = s3.made("PutObject")[-1]
@@ -141,17 +147,18 @@ def test_a_thumbnail_of_other_bytes_is_overwritten_only_if_unchanged(s3: S3Stub)
 def test_a_changed_spec_renders_again(s3: S3Stub, change: dict[str, Any]) -> None:
     put = made_fresh(s3)
     changed = replace(SPEC, **change)
+    look(s3)
     s3.head("thumbs", JPG, etag="t1", size=1, metadata=put["Metadata"])
     if changed.format == "auto":
         absent(s3, WEBP)
     read_and_confirm(s3)
-    claimed(s3, first=False)
     s3.put()
     assert thumbnails.make(SETTINGS, SOURCE, [changed])[0].reused is False
 
 
 def test_a_renamed_spec_still_reuses(s3: S3Stub) -> None:
     put = made_fresh(s3)
+    look(s3)
     s3.head("thumbs", JPG, etag="t1", size=1, metadata=put["Metadata"])
     assert thumbnails.make(SETTINGS, SOURCE, [replace(SPEC, name="renamed")])[0].reused is True
 
@@ -159,10 +166,10 @@ def test_a_renamed_spec_still_reuses(s3: S3Stub) -> None:
 def test_a_transparent_source_in_auto_is_looked_for_and_written_as_webp(s3: S3Stub) -> None:
     png = images.png_alpha(400, 300)
     source = replace(SOURCE, key="logos/mark.png", bytes=len(png), format="png")
+    s3.claim("thumbs", "logos/mark.owner.json", source.key)  # claimed before: its names are looked for
     absent(s3, "logos/mark_200x200.jpg", "logos/mark_200x200.webp")
     s3.get("src", source.key, png, etag="e1", **PIN)
     s3.head("src", source.key, etag="e1", size=len(png), **PIN)
-    s3.first_claim("thumbs", "logos/mark.owner.json", source.key)
     s3.put()
     (thumb,) = thumbnails.make(SETTINGS, source, [SPEC])
     put = s3.made("PutObject")[-1]
@@ -172,33 +179,62 @@ def test_a_transparent_source_in_auto_is_looked_for_and_written_as_webp(s3: S3St
 
 def test_several_sizes_share_one_read_and_come_back_in_order(s3: S3Stub) -> None:
     small, big = SizeSpec(100, 100, format="jpeg"), SizeSpec(400, 400, "cover", "png")
-    absent(s3, "photos/cat_100x100.jpg", "photos/cat_400x400.png")
+    look(s3, None)  # once for the group, not once per size
     read_and_confirm(s3)
-    claimed(s3, first=True)  # once for the group, not once per size
+    claim_taken(s3)
     s3.put()
     s3.put()
     made = thumbnails.make(SETTINGS, SOURCE, [small, big])
     assert [(t.key, t.width, t.height) for t in made] == [("photos/cat_100x100.jpg", 100, 75),
                                                          ("photos/cat_400x400.png", 400, 400)]
-    assert [g["Bucket"] for g in s3.made("GetObject")] == ["src", "thumbs"]  # one read; one claim look
+    assert [g["Bucket"] for g in s3.made("GetObject")] == ["thumbs", "src"]  # one claim look; one read
 
 
 def test_only_the_missing_sizes_are_rendered(s3: S3Stub) -> None:
     put = made_fresh(s3)
     other = SizeSpec(64, 64, format="jpeg")
+    look(s3)
     s3.head("thumbs", JPG, etag="t1", size=9, metadata=put["Metadata"])
     absent(s3, "photos/cat_64x64.jpg")
     read_and_confirm(s3)
-    claimed(s3, first=False)
     s3.put()
     made = thumbnails.make(SETTINGS, SOURCE, [SPEC, other])
     assert [t.reused for t in made] == [True, False]
     assert s3.made("PutObject")[-1]["Key"] == "photos/cat_64x64.jpg"
 
 
+def test_a_new_upload_of_the_default_sizes_costs_no_head_before_rendering(s3: S3Stub) -> None:
+    """Four ``auto`` sizes would be eight HEADs (a JPEG and a WebP name each); without a claim, none."""
+    sizes = [SizeSpec(128, 128, "cover"), SizeSpec(256, 256), SizeSpec(512, 512), SizeSpec(1024, 1024)]
+    look(s3, None)
+    read_and_confirm(s3)
+    claim_taken(s3)
+    for _ in sizes:
+        s3.put()
+    made = thumbnails.make(SETTINGS, SOURCE, sizes)
+    assert [t.reused for t in made] == [False] * 4
+    assert [h["Bucket"] for h in s3.made("HeadObject")] == ["src"]
+    assert all(p["IfNoneMatch"] == "*" for p in s3.made("PutObject"))
+
+
+def test_a_duplicate_execution_of_a_new_upload_that_wins_both_races_is_reused(s3: S3Stub) -> None:
+    """No claim when looked, so no HEADs: both the claim and the thumbnail write lose, and the
+    winner's thumbnail (the same bytes, the same spec) is what this execution reports."""
+    put = made_fresh(s3)
+    look(s3, None)
+    read_and_confirm(s3)
+    s3.error("put_object", "PreconditionFailed", 412)  # the claim: the duplicate wrote it first
+    look(s3)  # looked at again: ours
+    s3.error("put_object", "PreconditionFailed", 412)  # the thumbnail, If-None-Match
+    s3.head("thumbs", JPG, etag="winner", size=77, metadata=put["Metadata"])
+    (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC])
+    assert thumb.reused is True and thumb.bytes == 77
+    assert s3.made("PutObject")[-1]["IfNoneMatch"] == "*"
+
+
 def test_on_demand_writes_without_looking_first(s3: S3Stub) -> None:
     read_and_confirm(s3)
-    claimed(s3, first=True)
+    s3.first_claim("thumbs", CLAIM, SOURCE.key)  # read after rendering: nothing to look for before
     s3.put()
     (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC], made_by="on-demand", reuse=False)
     put = s3.made("PutObject")[-1]
@@ -212,9 +248,9 @@ def test_on_demand_writes_without_looking_first(s3: S3Stub) -> None:
 
 def test_a_write_lost_to_a_duplicate_execution_reuses_the_winner(s3: S3Stub) -> None:
     put = made_fresh(s3)
+    look(s3)
     absent(s3, JPG, WEBP)
     read_and_confirm(s3)
-    claimed(s3, first=False)
     s3.error("put_object", "PreconditionFailed", 412)
     s3.head("thumbs", JPG, etag="winner", size=77, metadata=put["Metadata"])
     (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC])
@@ -223,9 +259,9 @@ def test_a_write_lost_to_a_duplicate_execution_reuses_the_winner(s3: S3Stub) -> 
 
 def test_a_write_lost_to_another_upload_retries_over_it_while_the_source_is_current(s3: S3Stub) -> None:
     put = made_fresh(s3)
+    look(s3)
     absent(s3, JPG, WEBP)
     read_and_confirm(s3)
-    claimed(s3, first=False)
     s3.error("put_object", "ConditionalRequestConflict", 409)
     s3.head("thumbs", JPG, etag="theirs", size=5, metadata={**put["Metadata"], "source-etag": "other"})
     s3.head("src", SOURCE.key, etag="e1", size=len(DATA), **PIN)  # still our bytes
@@ -236,9 +272,9 @@ def test_a_write_lost_to_another_upload_retries_over_it_while_the_source_is_curr
 
 
 def test_a_write_lost_after_the_source_changed_is_source_changed(s3: S3Stub) -> None:
-    absent(s3, JPG, WEBP)
+    look(s3, None)
     read_and_confirm(s3)
-    claimed(s3, first=True)
+    claim_taken(s3)
     s3.error("put_object", "PreconditionFailed", 412)
     s3.head("thumbs", JPG, etag="theirs", size=5, metadata={"source-etag": "newer"})
     s3.error("head_object", "412", 412, {"Bucket": "src", "Key": SOURCE.key, **PIN})
@@ -247,9 +283,9 @@ def test_a_write_lost_after_the_source_changed_is_source_changed(s3: S3Stub) -> 
 
 
 def test_losing_every_write_is_transient(s3: S3Stub) -> None:
-    absent(s3, JPG, WEBP)
+    look(s3, None)
     read_and_confirm(s3)
-    claimed(s3, first=True)
+    claim_taken(s3)
     for _ in range(thumbnails.WRITE_ATTEMPTS):
         s3.error("put_object", "PreconditionFailed", 412)
         s3.head("thumbs", JPG, etag="theirs", size=5, metadata={"source-etag": "other"})
@@ -259,7 +295,7 @@ def test_losing_every_write_is_transient(s3: S3Stub) -> None:
 
 
 def test_a_source_replaced_while_rendering_publishes_nothing(s3: S3Stub) -> None:
-    absent(s3, JPG, WEBP)
+    look(s3, None)
     s3.get("src", SOURCE.key, DATA, etag="e1", **PIN)
     s3.error("head_object", "412", 412, {"Bucket": "src", "Key": SOURCE.key, **PIN})
     with pytest.raises(SourceChanged):
@@ -268,7 +304,7 @@ def test_a_source_replaced_while_rendering_publishes_nothing(s3: S3Stub) -> None
 
 
 def test_bytes_that_do_not_decode_are_rejected_and_nothing_is_written(s3: S3Stub) -> None:
-    absent(s3, JPG, WEBP)
+    look(s3, None)
     s3.get("src", SOURCE.key, images.SVG, etag="e1", **PIN)
     with pytest.raises(ImageRejected) as caught:
         thumbnails.make(SETTINGS, SOURCE, [SPEC])
@@ -280,10 +316,10 @@ def test_bytes_that_do_not_decode_are_rejected_and_nothing_is_written(s3: S3Stub
 
 def test_a_second_source_of_the_same_name_is_refused_before_any_write(s3: S3Stub) -> None:
     """photos/cat.png came first and still exists: photos/cat.jpg would write over its thumbnails."""
+    look(s3, "photos/cat.png")
     absent(s3, JPG, WEBP)
     read_and_confirm(s3)
-    s3.claim("thumbs", CLAIM, "photos/cat.png")
-    s3.head("src", "photos/cat.png", etag="png", size=10)
+    s3.head("src", "photos/cat.png", etag="png", size=10)  # the claim read first is not read again
     with pytest.raises(ImageRejected) as caught:
         thumbnails.make(SETTINGS, SOURCE, [SPEC])
     assert caught.value.reason == "name-collision" and "photos/cat.png" in caught.value.detail
@@ -293,10 +329,10 @@ def test_a_second_source_of_the_same_name_is_refused_before_any_write(s3: S3Stub
 def test_a_key_outside_ascii_is_carried_percent_encoded_and_served_at_a_quoted_path(s3: S3Stub) -> None:
     source = replace(SOURCE, key="photos/café au lait.jpg")
     encoded = "photos/caf%C3%A9%20au%20lait.jpg"  # S3 user metadata is ASCII only
-    absent(s3, "photos/café au lait_200x200.jpg", "photos/café au lait_200x200.webp")
+    s3.claim("thumbs", "photos/café au lait.owner.json")
     s3.get("src", source.key, DATA, etag="e1", **PIN)
     s3.head("src", source.key, etag="e1", size=len(DATA), **PIN)
-    s3.first_claim("thumbs", "photos/café au lait.owner.json", source.key, encoded=encoded)
+    s3.claim_put("thumbs", "photos/café au lait.owner.json", source.key, encoded=encoded)
     s3.put()
     (thumb,) = thumbnails.make(SETTINGS, source, [SPEC])
     assert s3.made("PutObject")[-1]["Metadata"]["source-key"] == encoded

@@ -85,3 +85,18 @@ def test_source_candidates_try_the_thumbnails_own_extension_first_then_the_rest(
     assert found[:4] == ["pics/logo.webp", "pics/logo.WEBP", "pics/logo.jpg", "pics/logo.JPG"]
     assert "pics/logo.PNG" in found and "pics/logo.tiff" in found
     assert len(found) == len(set(found))
+
+
+def test_an_avif_url_names_an_avif_thumbnail_whose_source_may_be_a_heic() -> None:
+    key, name = parse_path("/phone/IMG_0001_256x256.avif")
+    assert key == "phone/IMG_0001_256x256.avif" and name.extension == "avif"
+    found = list(source_candidates(name))
+    assert found[:2] == ["phone/IMG_0001.avif", "phone/IMG_0001.AVIF"]
+    assert "phone/IMG_0001.HEIC" in found and "phone/IMG_0001.heif" in found
+
+
+@pytest.mark.parametrize("path", ["/phone/IMG_0001_256x256.AVIF", "/phone/IMG_0001_256x256.heic"])
+def test_only_output_extensions_in_lower_case_name_a_thumbnail(path: str) -> None:
+    with pytest.raises(BadRequest) as refused:
+        parse_path(path)
+    assert "avif" in str(refused.value)  # the refusal lists every output extension

@@ -41,9 +41,7 @@ def test_the_answer_has_every_key_the_result_selector_reads(
     s3: S3Stub, context: Context, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = images.jpeg(640, 480)
-    s3.head(BUCKET, "samples/landscape.jpg", etag=ETAG, size=len(data))
-    s3.get(BUCKET, "samples/landscape.jpg", data, etag=ETAG, IfMatch=f'"{ETAG}"',
-           Range=f"bytes=0-{len(data) - 1}")
+    s3.source(BUCKET, "samples/landscape.jpg", data, etag=ETAG)
     out = handler(payload(upload()), context)
     selector = DEFINITION["States"]["Validate the upload"]["ResultSelector"]
     assert {path.removeprefix("$.Payload.") for path in selector.values()} == set(out)
@@ -80,13 +78,13 @@ def test_named_outcomes_are_answers_not_errors(
 def test_a_stale_event_is_superseded(
     s3: S3Stub, context: Context, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    s3.head(BUCKET, "samples/landscape.jpg", etag="newer", size=10)
+    s3.source(BUCKET, "samples/landscape.jpg", b"x" * 10, etag="newer")
     assert handler(payload(upload()), context)["verdict"] == "superseded"
     assert emitted_metrics(capsys.readouterr().out) == {"ImagesSuperseded": 1}
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics")
 def test_a_transient_failure_leaves_as_transient_error_for_the_retry(s3: S3Stub, context: Context) -> None:
-    s3.error("head_object", "503", 503)
+    s3.error("get_object", "503", 503)
     with pytest.raises(TransientError):
         handler(payload(upload()), context)

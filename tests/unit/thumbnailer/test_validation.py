@@ -32,11 +32,8 @@ def event(name: str, **object_fields: Any) -> dict[str, Any]:
 
 
 def object_at(s3: S3Stub, key: str, data: bytes, etag: str = ETAG, size: int | None = None) -> None:
-    """The source as S3 holds it: HEAD, then the first header read."""
-    size = len(data) if size is None else size
-    s3.head(BUCKET, key, etag=etag, size=size)
-    end = min(64 * 1024, size)
-    s3.get(BUCKET, key, data[:end], etag=etag, IfMatch=f'"{etag}"', Range=f"bytes=0-{end - 1}")
+    """The source as S3 holds it: one ranged GET of its first 64 KiB tells its size and its header."""
+    s3.source(BUCKET, key, data, etag=etag, size=size)
 
 
 def decide(raw: Any, *, sizes: Any = SIZES, moderation: dict[str, str] | None = None,
@@ -88,7 +85,7 @@ def test_manual_input_is_accepted_at_whatever_bytes_are_there(s3: S3Stub) -> Non
 
 def test_an_encoded_key_is_found_under_its_decoded_name(s3: S3Stub) -> None:
     data = images.jpeg(64, 48)
-    s3.error("head_object", "404", 404, {"Bucket": BUCKET, "Key": "samples/my+holiday+photo+%281%29.jpg"})
+    s3.no_source(BUCKET, "samples/my+holiday+photo+%281%29.jpg")
     object_at(s3, "samples/my holiday photo (1).jpg", data)
     payload = decide(event("object-created-encoded-key.json"))
     assert payload["source"]["key"] == "samples/my holiday photo (1).jpg"
@@ -100,20 +97,42 @@ def test_an_encoded_key_is_found_under_its_decoded_name(s3: S3Stub) -> None:
         ("true", images.jpeg(64, 48), None, "direct"),
         ("TRUE", images.png_alpha(64, 48), None, "direct"),
         ("false", images.jpeg(64, 48), None, "off"),
-        ("true", images.animated("GIF"), None, "not-possible"),
-        ("true", images.jpeg(64, 48), 15 * 1024 * 1024 + 1, "not-possible"),
+        ("false", images.heic(images.photo(64, 48)), None, "off"),
     ],
-    ids=["jpeg", "png", "off", "gif", "over-15-MB"],
+    ids=["jpeg", "png", "off", "heic-off"],
 )
 def test_moderation_mode(s3: S3Stub, enabled: str, data: bytes, size: int | None, mode: str) -> None:
     object_at(s3, "samples/landscape.jpg", data, size=size)
     payload = decide(event("object-created.json"), moderation={"enabled": enabled, "minConfidence": "80"})
-    assert payload["moderation"]["mode"] == mode
-    if mode == "not-possible":
-        assert "JPEG and PNG" in payload["moderation"]["reason"]
-        assert payload["verdict"] == "accepted"  # thumbnails are still made
-    else:
-        assert payload["moderation"]["reason"] == ""
+    assert payload["verdict"] == "accepted"
+    assert payload["moderation"] == {"mode": mode, "reason": ""}
+
+
+@pytest.mark.parametrize(
+    ("data", "size", "named"),
+    [
+        (images.animated("GIF"), None, "gif"),
+        (images.heic(images.photo(64, 48)), None, "heif"),
+        (images.save(images.photo(64, 48), "WEBP"), None, "webp"),
+        (images.save(images.photo(64, 48), "TIFF"), None, "tiff"),
+        (images.jpeg(64, 48), 15 * 1024 * 1024 + 1, "15728641 bytes"),
+    ],
+    ids=["gif", "heic", "webp", "tiff", "jpeg-over-15-MB"],
+)
+def test_with_moderation_on_what_rekognition_cannot_read_is_refused_by_name(
+    s3: S3Stub, data: bytes, size: int | None, named: str
+) -> None:
+    """Never rendered unmoderated: a HEIC (or WebP, GIF, TIFF, a JPEG over 15 MB) would otherwise
+    be the way round moderation. The refusal says why and what to do."""
+    object_at(s3, "samples/landscape.jpg", data, size=size)
+    payload = decide(event("object-created.json"), moderation={"enabled": "true", "minConfidence": "80"})
+    assert payload["verdict"] == "rejected" and payload["source"] is None and payload["groups"] == []
+    failure = payload["failure"]
+    assert failure["error"] == "ImageRejected" and failure["reason"] == "not-moderatable"
+    assert failure["cause"].startswith("not-moderatable: moderation is on")
+    assert named in failure["cause"] and "JPEG and PNG" in failure["cause"]
+    assert payload["moderation"]["mode"] == "not-possible"
+    assert payload["rerun"] == {"bucket": BUCKET, "key": "samples/landscape.jpg"}  # e.g. with moderation off
 
 
 # ----------------------------------------------------------------------------- rejected
@@ -134,7 +153,7 @@ def test_an_upload_that_is_not_an_image_is_rejected_and_can_be_rerun_once_replac
 
 
 def test_a_missing_object_is_rejected(s3: S3Stub) -> None:
-    s3.error("head_object", "404", 404)
+    s3.no_source()
     payload = decide(event("bad/missing-object.json"))
     assert (payload["verdict"], payload["failure"]["reason"]) == ("rejected", "missing")
 
@@ -162,7 +181,7 @@ def test_input_s3_cannot_serve_is_rejected_and_not_rerunnable(s3: S3Stub, raw: A
 
 
 def test_a_huge_key_is_shortened_where_the_payload_repeats_it(s3: S3Stub) -> None:
-    s3.error("head_object", "404", 404)
+    s3.no_source()
     payload = decide({"bucket": BUCKET, "key": "é" * 500})  # 1000 bytes: allowed, but long
     assert payload["failure"]["reason"] == "missing"
     assert len(payload["object"]["key"]) < 260
@@ -187,7 +206,7 @@ def test_no_sizes_is_misconfigured(s3: S3Stub) -> None:
 
 
 def test_a_stale_event_is_superseded(s3: S3Stub) -> None:
-    s3.head(BUCKET, "samples/landscape.jpg", etag=ETAG, size=100)
+    s3.source(BUCKET, "samples/landscape.jpg", b"x" * 100, etag=ETAG)
     payload = decide(event("bad/stale-etag.json"))
     assert (payload["verdict"], payload["failure"]["reason"]) == ("superseded", "superseded")
     assert ETAG in payload["failure"]["cause"]
@@ -216,7 +235,7 @@ def test_a_suffix_outside_allowed_suffixes_is_ignored_on_events_only(s3: S3Stub)
 
 
 def test_a_throttled_s3_is_raised_for_the_retry(s3: S3Stub) -> None:
-    s3.error("head_object", "SlowDown", 503)
+    s3.error("get_object", "SlowDown", 503)
     with pytest.raises(TransientError):
         decide(event("object-created.json"))
 

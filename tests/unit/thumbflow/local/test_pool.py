@@ -76,3 +76,57 @@ def test_prewarming_twice_starts_two_workers_up_to_the_cap() -> None:
     for _ in range(3):
         pool.prewarm()
     assert len(started) == 2 and sorted(w.pid for w in pool.idle) == [100, 101]
+
+
+def test_an_invocation_during_a_prewarm_takes_that_worker_rather_than_starting_another() -> None:
+    import threading
+
+    release_init = threading.Event()
+    started: list[FakeWorker] = []
+
+    def slow_start() -> FakeWorker:
+        started.append(FakeWorker(200 + len(started)))
+        release_init.wait(5)
+        return started[-1]
+
+    pool = Pool(slow_start, 8, throttle_at_cap=False)  # type: ignore[arg-type]
+    warming = threading.Thread(target=pool.prewarm)
+    warming.start()
+    while not started:  # the prewarm's init is under way
+        threading.Event().wait(0.001)
+    got: list[FakeWorker] = []
+    invocation = threading.Thread(target=lambda: got.append(pool.acquire()))  # type: ignore[arg-type]
+    invocation.start()
+    invocation.join(0.05)
+    assert invocation.is_alive() and len(started) == 1  # waiting, not starting a second init
+    release_init.set()
+    invocation.join(5)
+    warming.join(5)
+    assert got == [started[0]] and len(started) == 1 and pool.warming == 0 and pool.promised == 0
+
+
+def test_when_the_prewarm_fails_the_waiting_invocation_starts_its_own_worker() -> None:
+    import threading
+
+    release_init = threading.Event()
+    calls: list[int] = []
+
+    def start() -> FakeWorker:
+        calls.append(1)
+        if len(calls) == 1:
+            release_init.wait(5)
+            raise InitFailed("Runtime.ImportModuleError", "Unable to import module 'handler'")
+        return FakeWorker(300)
+
+    pool = Pool(start, 8, throttle_at_cap=False)  # type: ignore[arg-type]
+    warming = threading.Thread(target=pool.prewarm)
+    warming.start()
+    while not calls:
+        threading.Event().wait(0.001)
+    got: list[FakeWorker] = []
+    invocation = threading.Thread(target=lambda: got.append(pool.acquire()))  # type: ignore[arg-type]
+    invocation.start()
+    release_init.set()
+    invocation.join(5)
+    warming.join(5)
+    assert [w.pid for w in got] == [300] and len(calls) == 2
