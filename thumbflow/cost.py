@@ -2,8 +2,8 @@
 
 Nothing here is a guess about the workflow: state transitions come from each
 execution's history, Lambda invocations and their CPU time from the in-process
-Lambda workers, S3 requests, SNS publishes and Rekognition calls from the recorded API
-requests (``local.wire``), log bytes from what the handlers wrote. Only the step
+Lambda workers, S3 and DynamoDB requests, SNS publishes and Rekognition calls from the
+recorded API requests (``local.wire``), log bytes from what the handlers wrote. Only the step
 from this machine to Lambda is a model, stated in ``lambda_billed_seconds``.
 Prices come from one file (``prices.json``) that names its sources and date.
 """
@@ -31,6 +31,11 @@ PLATFORM_LOG_BYTES = 400
 _ERROR_EVENT_SUFFIXES = ("Failed", "TimedOut", "Aborted")
 _TIER1_PREFIXES = ("Put", "Copy", "Post", "List", "Create", "Complete", "Upload", "Restore")
 _FREE_S3 = ("DeleteObject", "DeleteObjects")  # S3 does not charge for deletes
+# On-demand DynamoDB: a write of an item up to 1 KB is one write request unit, whether its
+# condition holds or not; a strongly consistent read of up to 4 KB is one read request unit.
+# The name claims (ownership.py) are far smaller, and every read of them is strongly consistent.
+_DYNAMODB_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
+_DYNAMODB_READS = ("GetItem",)
 SECONDS_PER_MONTH = 30 * 24 * 3600
 DEFAULT_IMAGES_PER_MONTH = 1_000_000
 
@@ -71,6 +76,8 @@ class Usage:
     lambda_log_bytes: int = 0
     s3_tier1: int = 0
     s3_tier2: int = 0
+    dynamodb_write_units: int = 0
+    dynamodb_read_units: int = 0
     sns_publishes: int = 0
     custom_events: int = 0  # thumbflow's own outcome events (PutEvents entries)
     emails: int = 0
@@ -217,6 +224,10 @@ def measure(cloud: LocalCloud, executions: Sequence[str], images: int, lambda_lo
                 usage.s3_tier1 += 1
             else:
                 usage.s3_tier2 += 1
+        elif request.service == "dynamodb" and request.operation in _DYNAMODB_WRITES:
+            usage.dynamodb_write_units += 1
+        elif request.service == "dynamodb" and request.operation in _DYNAMODB_READS:
+            usage.dynamodb_read_units += 1
         elif request.service == "sns" and request.operation == "Publish" and request.caller == STATES:
             usage.sns_publishes += 1
         elif (request.service, request.operation, request.caller) == ("eventbridge", "PutEvents", STATES):
@@ -271,6 +282,7 @@ def bill(usage: Usage, prices: Mapping[str, Any],
     n = max(1, usage.images)
     per_million = 1_000_000 / n
     sf, lam, s3, sns = prices["stepfunctions"], prices["lambda"], prices["s3"], prices["sns"]
+    ddb = prices["dynamodb"]
     cw, xray, rek = prices["cloudwatch"], prices["xray"], prices["rekognition"]
     gb = 1024**3
     sampling = "default sampling" if usage.trace_fixed_rate is None else (
@@ -290,6 +302,10 @@ def bill(usage: Usage, prices: Mapping[str, Any],
         line("Lambda duration (arm64)", usage.lambda_gb_seconds, "GB-s", lam["arm64_per_gb_second"]),
         line("S3 PUT/COPY/POST/LIST requests", usage.s3_tier1, "requests", s3["tier1_per_request"]),
         line("S3 GET/HEAD and other requests", usage.s3_tier2, "requests", s3["tier2_per_request"]),
+        line("DynamoDB writes (name claims, on demand)", usage.dynamodb_write_units, "WRU",
+             ddb["per_write_request_unit"]),
+        line("DynamoDB reads (name claims, strongly consistent)", usage.dynamodb_read_units, "RRU",
+             ddb["per_read_request_unit"]),
         line("SNS publishes (alerts)", usage.sns_publishes, "publishes", sns["per_publish"]),
         line("SNS email deliveries", usage.emails, "emails", sns["per_email_delivery"]),
         line("CloudWatch Logs, Lambda", usage.lambda_log_bytes / gb, "GB", cw["logs_ingestion_per_gb"]),

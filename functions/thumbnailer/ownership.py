@@ -1,33 +1,90 @@
 """Who owns a stem's thumbnail names: the rule that keeps two sources from sharing a thumbnail.
 
 ``photos/cat.jpg`` and ``photos/cat.png`` both name their thumbnails
-``photos/cat_<W>x<H>.<ext>``. The first source to be accepted claims the stem: a small
-object ``<stem>.owner.json`` in ThumbnailBucket, written with If-None-Match, so exactly
-one claim can win even when both uploads arrive together. A later source with the same
-stem is refused by name (``name-collision``) while the owner exists; once the owner is
-deleted, the next source takes the claim over (a conditional write on the claim's ETag).
-The workflow, the on-demand resizer and the purge all go through this module.
+``photos/cat_<W>x<H>.<ext>``. The first source to be accepted claims the stem: an item
+``{stem, source}`` in the NameClaims table, written with ``attribute_not_exists(stem)``, so
+exactly one claim can win even when both uploads arrive together. A later source with the
+same stem is refused by name (``name-collision``) while the owner exists; once the owner is
+deleted, the next source takes the claim over (a conditional write on the owner it saw). The
+workflow, the on-demand resizer, the backfill and the purge all go through this module, the
+only one that talks to DynamoDB.
+
+A table rather than an object beside the thumbnails: a new upload's claim costs a strongly
+consistent GetItem and a conditional PutItem (1 RRU + 1 WRU) instead of an S3 GET and a
+conditional PUT, about a seventh of the price.
 """
 
 from __future__ import annotations
 
-import json
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from urllib.parse import quote
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
 from . import storage
-from .errors import ImageRejected, TransientError
+from .errors import ConfigError, ImageRejected, TransientError
 from .naming import key_stem
 from .settings import Settings
 
-CLAIM_SUFFIX = ".owner.json"
-"""Never the end of a thumbnail key (those end in _<W>x<H>.<jpg|png|webp>)."""
 ATTEMPTS = 4
+_CONFLICT = "ConditionalCheckFailedException"
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
+_TRANSIENT_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "TransactionConflictException",
+})
+# ``source`` is a DynamoDB reserved word: expressions name it through #src.
+_NAMES = {"#src": "source"}
+
+_client_lock = threading.Lock()
+_client: Any = None
+T = TypeVar("T")
 
 
-def claim_key(source_key: str) -> str:
-    """Where the claim of ``source_key``'s stem is kept in ThumbnailBucket."""
-    return key_stem(source_key) + CLAIM_SUFFIX
+def dynamodb() -> Any:
+    """One client per process, made on first use (as ``storage.s3()``)."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = boto3.client(
+                "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3})
+            )
+        return _client
+
+
+class _Conflict(Exception):
+    """The write's condition did not hold: someone else claimed or took over since the look."""
+
+
+def _call(what: str, request: Callable[[], T]) -> T:
+    """One DynamoDB request; throttling and 5xx become TransientError, a failed condition _Conflict."""
+    try:
+        return request()
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        if code == _CONFLICT:
+            raise _Conflict(what) from exc
+        if code in _TRANSIENT_CODES or status >= 500:
+            raise TransientError(f"{what}: {code or status}") from exc
+        raise
+    except BotoCoreError as exc:
+        raise TransientError(f"{what}: {exc}") from exc
+
+
+def _table(settings: Settings) -> str:
+    if not settings.claims_table:
+        raise ConfigError("environment variable CLAIMS_TABLE is not set")
+    return settings.claims_table
+
+
+def _key(stem: str) -> dict[str, Any]:
+    return {"stem": {"S": stem}}
 
 
 def encoded(source_key: str) -> str:
@@ -35,20 +92,24 @@ def encoded(source_key: str) -> str:
     return quote(source_key, safe="/")
 
 
-def _owner(body: bytes) -> str | None:
-    try:
-        owner = json.loads(body).get("source")
-    except (ValueError, AttributeError):
-        return None  # an unreadable claim is no claim: it is replaced
-    return owner if isinstance(owner, str) else None
+def _owner(item: Mapping[str, Any]) -> str | None:
+    owner = (item.get("source") or {}).get("S")
+    return owner if isinstance(owner, str) else None  # an unreadable claim is no claim: replaced
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A stem's claim as read: who owns the names, and the claim object's ETag."""
+    """A stem's claim as read: who owns the names (None: unreadable, so it is replaced)."""
 
-    owner: str | None  # None: unreadable, so it is replaced
-    etag: str
+    owner: str | None
+
+
+def _get(settings: Settings, stem: str) -> Claim | None:
+    table = _table(settings)
+    resp = _call(f"get claim {stem!r} in {table}", lambda: dynamodb().get_item(
+        TableName=table, Key=_key(stem), ConsistentRead=True))
+    item = resp.get("Item")
+    return None if item is None else Claim(_owner(item))
 
 
 def look(settings: Settings, source_key: str) -> Claim | None:
@@ -56,9 +117,9 @@ def look(settings: Settings, source_key: str) -> Claim | None:
 
     No claim means no thumbnail was ever written under the stem (the claim comes first and
     the purge drops it last), so the workflow has nothing to look for before rendering.
+    Strongly consistent: a claim just written is seen.
     """
-    got = storage.get(settings.thumbnail_bucket, claim_key(source_key))
-    return None if got is None else Claim(_owner(got[1]), got[0].etag)
+    return _get(settings, key_stem(source_key))
 
 
 def owner_of(settings: Settings, source_key: str) -> str | None:
@@ -68,23 +129,27 @@ def owner_of(settings: Settings, source_key: str) -> str | None:
 
 def owner_of_stem(settings: Settings, stem: str) -> str | None:
     """The source that owns the thumbnail names ``<stem>_…``, if any has claimed them."""
-    got = storage.get(settings.thumbnail_bucket, stem + CLAIM_SUFFIX)
-    return None if got is None else _owner(got[1])
+    found = _get(settings, stem)
+    return None if found is None else found.owner
 
 
-def _write(settings: Settings, source_key: str, *, if_match: str | None) -> None:
-    storage.put(
-        settings.thumbnail_bucket,
-        claim_key(source_key),
-        json.dumps({"source": source_key}).encode(),
-        content_type="application/json",
-        metadata={"source-key": encoded(source_key)},
-        if_match=if_match,
-        if_absent=if_match is None,
-    )
+def _write(settings: Settings, source_key: str, seen: Claim | None) -> None:
+    """Claim the stem: only if unclaimed (``seen`` None), else only while ``seen`` still holds it."""
+    table, stem = _table(settings), key_stem(source_key)
+    condition: dict[str, Any]
+    if seen is None:
+        condition = {"ConditionExpression": "attribute_not_exists(stem)"}
+    elif seen.owner is None:  # unreadable: replaced only while it still is
+        condition = {"ConditionExpression": "attribute_exists(stem) AND NOT attribute_type(#src, :s)",
+                     "ExpressionAttributeNames": _NAMES, "ExpressionAttributeValues": {":s": {"S": "S"}}}
+    else:
+        condition = {"ConditionExpression": "#src = :seen", "ExpressionAttributeNames": _NAMES,
+                     "ExpressionAttributeValues": {":seen": {"S": seen.owner}}}
+    _call(f"claim {stem!r} in {table}", lambda: dynamodb().put_item(
+        TableName=table, Item={**_key(stem), "source": {"S": source_key}}, **condition))
 
 
-_UNREAD = Claim(None, "")
+_UNREAD = Claim(None)
 
 
 def claim(settings: Settings, source_key: str, looked: Claim | None = _UNREAD) -> None:
@@ -92,12 +157,11 @@ def claim(settings: Settings, source_key: str, looked: Claim | None = _UNREAD) -
 
     ``looked``: what ``look`` just found, so the first attempt need not read the claim again.
     """
-    key = claim_key(source_key)
     for attempt in range(ATTEMPTS):
         found = look(settings, source_key) if attempt or looked is _UNREAD else looked
         try:
             if found is None:
-                _write(settings, source_key, if_match=None)
+                _write(settings, source_key, None)
                 return
             owner = found.owner
             if owner == source_key:
@@ -108,16 +172,24 @@ def claim(settings: Settings, source_key: str, looked: Claim | None = _UNREAD) -
                     f"its thumbnails would be named like those of {owner}, which has the same "
                     f"name without its extension and came first; rename one of them",
                 )
-            _write(settings, source_key, if_match=found.etag)  # the owner is gone: take over
+            _write(settings, source_key, found)  # the owner is gone: take over
             return
-        except storage.WriteConflict:
+        except _Conflict:
             continue  # another source claimed or took over meanwhile: look again
-    raise TransientError(f"s3://{settings.thumbnail_bucket}/{key}: claim contended {ATTEMPTS} times")
+    raise TransientError(f"claim of {key_stem(source_key)!r} in {settings.claims_table}: "
+                         f"contended {ATTEMPTS} times")
 
 
 def release(settings: Settings, source_key: str) -> bool:
-    """Drop ``source_key``'s claim (after its thumbnails are purged); True when it held one."""
-    got = storage.get(settings.thumbnail_bucket, claim_key(source_key))
-    if got is None or _owner(got[1]) != source_key:
+    """Drop ``source_key``'s claim (after its thumbnails are purged); True when it held one.
+
+    One conditional DeleteItem: a claim another source holds (or none) is left as it is.
+    """
+    table, stem = _table(settings), key_stem(source_key)
+    try:
+        _call(f"release {stem!r} in {table}", lambda: dynamodb().delete_item(
+            TableName=table, Key=_key(stem), ConditionExpression="#src = :me",
+            ExpressionAttributeNames=_NAMES, ExpressionAttributeValues={":me": {"S": source_key}}))
+    except _Conflict:
         return False
-    return storage.delete(settings.thumbnail_bucket, claim_key(source_key), if_match=got[0].etag)
+    return True

@@ -36,6 +36,9 @@ class Settings:
     render_memory_mb: int = DEFAULT_RENDER_MEMORY_MB
     render_timeout_s: int = DEFAULT_RENDER_TIMEOUT_S
     render_function: str = DEFAULT_RENDER_FUNCTION
+    # The DynamoDB table of the stems' name claims (``ownership``); only the functions that
+    # claim, look up or release names are given it.
+    claims_table: str = ""
 
 
 def _int(name: str, default: int) -> int:
@@ -70,4 +73,5 @@ def load() -> Settings:
         render_memory_mb=_int("RENDER_MEMORY_MB", DEFAULT_RENDER_MEMORY_MB),
         render_timeout_s=_int("RENDER_TIMEOUT_S", DEFAULT_RENDER_TIMEOUT_S),
         render_function=os.environ.get("RENDER_FUNCTION", "").strip() or DEFAULT_RENDER_FUNCTION,
+        claims_table=os.environ.get("CLAIMS_TABLE", "").strip(),
     )

@@ -17,7 +17,7 @@ from . import storage
 from .settings import Settings
 
 LEASE_SUFFIX = ".rendering"
-"""Never the end of a thumbnail key (_<W>x<H>.<ext>) or of a name claim (.owner.json)."""
+"""Never the end of a thumbnail key (_<W>x<H>.<ext>), so no lease is ever served or expired as one."""
 LEASE_SECONDS = 30.0  # the on-demand function's Timeout: a holder alive longer is gone
 WAIT_STEP_SECONDS = 0.1
 WAIT_SECONDS = 20.0  # then answer "try again" rather than hold the request past the timeout

@@ -6,7 +6,8 @@
 a Lambda function is invoked (a barrier, a deletion, an overwrite), which is how a
 test puts an event at an exact point of an execution without sleeping; the
 handlers themselves run in their workers, untouched. ``thumbnails_under`` returns
-what the thumbnail bucket holds for a source, each body fully decoded.
+what the thumbnail bucket holds for a source, each body fully decoded; ``claims`` what the
+name-claims table holds (stem -> the source that owns its names).
 """
 
 from __future__ import annotations
@@ -65,6 +66,27 @@ def decode_fully(body: bytes) -> Image.Image:
     return im
 
 
+def claims(cloud: LocalCloud, prefix: str = "") -> dict[str, str]:
+    """stem -> owning source key of every name claim (whose stem starts with ``prefix``), read
+    from the claims table as the functions read it (strongly consistent)."""
+    found: dict[str, str] = {}
+    pages = cloud.client("dynamodb").get_paginator("scan").paginate(
+        TableName=cloud.deployed.claims_table, ConsistentRead=True)
+    for page in pages:
+        for item in page.get("Items", []):
+            if item["stem"]["S"].startswith(prefix):
+                found[item["stem"]["S"]] = item["source"]["S"]
+    return found
+
+
+def put_claims(cloud: LocalCloud, owners: dict[str, str]) -> None:
+    """Write name claims (stem -> source key) into the claims table, as a copied deployment holds them."""
+    dynamodb = cloud.client("dynamodb")
+    for stem, source in owners.items():
+        dynamodb.put_item(TableName=cloud.deployed.claims_table,
+                          Item={"stem": {"S": stem}, "source": {"S": source}})
+
+
 def thumbnails_under(cloud: LocalCloud, stem: str) -> dict[str, tuple[bytes, dict[str, str]]]:
     """key -> (body, tags) of every thumbnail of the source whose key without extension is ``stem``."""
     s3 = cloud.client("s3")
@@ -72,7 +94,7 @@ def thumbnails_under(cloud: LocalCloud, stem: str) -> dict[str, tuple[bytes, dic
     found: dict[str, tuple[bytes, dict[str, str]]] = {}
     for key in cloud.objects(bucket):
         if not key.startswith(stem + "_") or not _THUMBNAIL_TAIL.fullmatch(key[len(stem) + 1:]):
-            continue  # another stem's thumbnail, or not a thumbnail (a name claim)
+            continue  # another stem's thumbnail, or not a thumbnail (a render lease)
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
         decode_fully(body)

@@ -9,6 +9,7 @@ import pytest
 
 from tests import images
 from tests.functional.conftest import TIME_SCALE, run_upload
+from tests.functional.drills import claims, put_claims
 from tests.functional.test_failures import definition_with
 from tests.reliability import record
 from thumbflow import catalogue
@@ -27,21 +28,22 @@ def grown(tmp_path: Path) -> Iterator[LocalCloud]:
         thumbs = {k: before.client("s3").get_object(Bucket=before.deployed.thumbnail_bucket, Key=k)
                   for k in before.objects(before.deployed.thumbnail_bucket)}
         kept = {k: (v["Body"].read(), v["Metadata"], v.get("ContentType", "")) for k, v in thumbs.items()}
+        owners = claims(before)
     banner = {"name": "banner", "width": 300, "height": 100, "fit": "cover", "format": "jpeg", "quality": 70}
     with LocalCloud(definition_path=definition_with(tmp_path, add_size=banner), time_scale=TIME_SCALE,
-                    before_notifications=lambda c: _restore(c, saved, kept)) as after:
+                    before_notifications=lambda c: _restore(c, saved, kept, owners)) as after:
         yield after
 
 
 def _restore(cloud: LocalCloud, sources: dict[str, bytes],
-             thumbs: dict[str, tuple[bytes, dict[str, str], str]]) -> None:
+             thumbs: dict[str, tuple[bytes, dict[str, str], str]], owners: dict[str, str]) -> None:
     s3 = cloud.client("s3")
     for key, body in sources.items():
         s3.put_object(Bucket=cloud.deployed.source_bucket, Key=key, Body=body)
     for key, (body, meta, ctype) in thumbs.items():
-        tagging = "thumbnail=yes" if not key.endswith(".owner.json") else ""
         s3.put_object(Bucket=cloud.deployed.thumbnail_bucket, Key=key, Body=body, Metadata=meta,
-                      ContentType=ctype or "application/octet-stream", Tagging=tagging)
+                      ContentType=ctype or "application/octet-stream", Tagging="thumbnail=yes")
+    put_claims(cloud, owners)  # the stems' owners, as the deployment kept them
 
 
 def test_backfill_brings_every_source_up_to_date_once(grown: LocalCloud) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from tests import images
 from tests.functional.conftest import output, run_upload
+from tests.functional.drills import claims
 from tests.reliability import record
 from thumbflow import catalogue
 from thumbflow.local import LocalCloud
@@ -16,9 +17,9 @@ SIZES = {"128x128", "256x256", "512x512", "1024x1024"}
 
 
 def stored(cloud: LocalCloud, stem: str) -> set[str]:
-    """Thumbnail keys of one stem (claims excluded)."""
+    """Thumbnail keys of one stem."""
     return {k for k in cloud.objects(cloud.deployed.thumbnail_bucket)
-            if k.startswith(stem + "_") and not k.endswith(".owner.json") and "_" not in k[len(stem) + 1:]}
+            if k.startswith(stem + "_") and "_" not in k[len(stem) + 1:]}
 
 
 def events_of(cloud: LocalCloud, key: str, detail_type: str) -> list[dict[str, Any]]:
@@ -95,7 +96,7 @@ def test_delete_purges_exactly_its_thumbnails(cloud: LocalCloud) -> None:
     assert set(row["purged"]) == mine
     assert stored(cloud, "purge/a") == set()
     assert stored(cloud, "purge/ab") == others
-    assert "purge/a.owner.json" not in cloud.objects(cloud.deployed.thumbnail_bucket)
+    assert "purge/a" not in claims(cloud, "purge/") and claims(cloud, "purge/")["purge/ab"] == "purge/ab.jpg"
     (purged,) = [e for e in row["events"] if e["detail-type"] == "Thumbnails Purged"]
     assert set(purged["detail"]["purged"]) == mine
     # Again: nothing left to delete, nothing else touched.

@@ -38,8 +38,11 @@ def test_cost_counts_what_the_run_did(measured: dict[str, Any]) -> None:
     assert usage["images"] == 2 and usage["executions"] == 2
     # Validate twice, Resize once (the four default sizes are one render group).
     assert usage["lambda_requests"] == 3
-    # Four thumbnails written, each one PUT with its tags, and the claim of the stem's names.
-    assert usage["s3_tier1"] == 4 + 1
+    # Four thumbnails written, each one PUT with its tags; the claim of the stem's names is an item.
+    assert usage["s3_tier1"] == 4
+    # The photo's claim: looked at once (GetItem, strongly consistent), written once (PutItem).
+    # The text file is refused by Validate, before anything looks at claims.
+    assert (usage["dynamodb_read_units"], usage["dynamodb_write_units"]) == (1, 1)
     assert usage["custom_events"] == 2  # Thumbnails Ready and Image Rejected
     assert usage["s3_tier2"] >= 3  # Validate's HEAD+GET, Resize's GET at least
     assert usage["sns_publishes"] == 1  # the text file's rejection alert, and nothing else
@@ -62,6 +65,9 @@ def test_cost_bill_adds_up_and_express_is_cheaper(measured: dict[str, Any]) -> N
     assert transitions["express"] == 0
     assert totals["EXPRESS"] < totals["STANDARD"]
     assert measured["prices"]["as_of"]
+    # $0.625 per million WRU and $0.125 per million RRU, one of each per photo (of two images).
+    assert by_item["DynamoDB writes (name claims, on demand)"]["express"] == pytest.approx(0.625 / 2)
+    assert by_item["DynamoDB reads (name claims, strongly consistent)"]["express"] == pytest.approx(0.125 / 2)
 
 
 def test_price_table_names_its_sources_and_date() -> None:

@@ -23,6 +23,7 @@ from tests.functional.conftest import output, run_upload
 from tests.functional.drills import (
     Window,
     by_size,
+    claims,
     decode_fully,
     expected_keys,
     gate,
@@ -117,9 +118,11 @@ def test_same_event_again_later_reuses_everything(cloud: LocalCloud, key: str) -
     assert all(t["reused"] for t in manifest["thumbnails"])
     assert sorted(t["key"] for t in manifest["thumbnails"]) == sorted(first)
     resize = w.counts("ResizeFunction")
-    gets = [(r.bucket, r.key) for r in w.requests("ResizeFunction") if r.operation == "GetObject"]
-    # One GET, of the stem's name claim (it says thumbnails exist to look for); no source read.
-    assert gets == [(cloud.deployed.thumbnail_bucket, stem + ".owner.json")], gets
+    gets = [(r.service, r.bucket, r.key) for r in w.requests("ResizeFunction")
+            if r.operation in ("GetObject", "GetItem")]
+    # One read, of the stem's name claim (it says thumbnails exist to look for); no source read.
+    assert gets == [("dynamodb", "", "")], gets
+    assert resize[("dynamodb", "PutItem")] == 0, resize  # the claim is already this source's
     assert resize[("s3", "PutObject")] == 0, resize
     assert thumbnails_under(cloud, stem) == first  # same keys, same bytes, same tags
     record("Events", f"same event delivered again after the first run ({key!r})",
@@ -265,8 +268,8 @@ def test_key_that_looks_like_a_thumbnail_is_a_source(cloud: LocalCloud) -> None:
     s3 = cloud.client("s3")
     keys = {k for k in cloud.objects(cloud.deployed.thumbnail_bucket) if k.startswith("looks/")}
     # Each source claimed the names of its own stem: two claims, two sets of thumbnails.
-    assert keys == expected_keys("looks/a") | expected_keys("looks/a_128x128") | {
-        "looks/a.owner.json", "looks/a_128x128.owner.json"}
+    assert keys == expected_keys("looks/a") | expected_keys("looks/a_128x128")
+    assert claims(cloud, "looks/") == {"looks/a": "looks/a.jpg", "looks/a_128x128": "looks/a_128x128.jpg"}
     own = thumbnails_under(cloud, "looks/a_128x128")
     assert {tags["source-etag"] for _, tags in own.values()} == {etag_of(lookalike)}
     plains = thumbnails_under(cloud, "looks/a")

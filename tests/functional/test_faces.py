@@ -1,29 +1,25 @@
 """FaceAwareCrops=true end to end: Resize asks DetectFaces, and the smart thumb centres on the face.
 
 moto has no DetectFaces: local mode's Rekognition stand-in (``thumbflow.local.rekognition``)
-answers it with the faces this module says each image has, and is put in front of the local
-cloud's own stand-ins here. The oracle is where the test put the face (the box it answers with)
+answers it with the faces this module says each image has (``LocalCloud(faces=...)``). The
+oracle is where the test put the face (the box it answers with)
 and the synthetic subject's mask, never the crop code.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
 
 from tests import images
 from tests.functional.conftest import TIME_SCALE, output, run_upload
 from tests.functional.test_smartcrop import HEIGHT, WIDTH, shown_window, stored, subject, subject_kept
 from tests.reliability import record
-from thumbflow.local import rekognition
 from thumbflow.local.cloud import LocalCloud
-from thumbflow.local.wire import RawBody
 
-EVENT = "before-send.rekognition.DetectFaces"
 # The face each image has (Rekognition's BoundingBox: fractions of the image as displayed).
 LEFT_FACE = {"Left": 0.08, "Top": 0.35, "Width": 0.16, "Height": 0.3}  # centre x 0.16
 FACES: dict[str, list[dict[str, Any]]] = {
@@ -34,20 +30,6 @@ FACES: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def serving_detect_faces(cloud: LocalCloud, faces: Callable[[str, str], list[dict[str, Any]]]) -> None:
-    """Answer DetectFaces from ``faces`` before the cloud's own stand-ins and moto."""
-    answer = cloud._answer
-
-    def answering(stub: Any, original: Any, event_name: str, request: Any) -> Any:
-        if event_name == EVENT:
-            body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
-            status, headers, raw = rekognition.detect_faces(body, faces)
-            return AWSResponse(request.url, status, headers, RawBody(raw))
-        return answer(stub, original, event_name, request)
-
-    cloud._answer = answering  # type: ignore[method-assign]
-
-
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[tuple[LocalCloud, list[dict[str, Any]]]]:
     asked: list[dict[str, Any]] = []
@@ -56,8 +38,7 @@ def cloud() -> Iterator[tuple[LocalCloud, list[dict[str, Any]]]]:
         asked.append({"bucket": bucket, "key": key})
         return FACES.get(key, [])
 
-    with LocalCloud(parameters={"FaceAwareCrops": "true"}, time_scale=TIME_SCALE) as c:
-        serving_detect_faces(c, faces)
+    with LocalCloud(parameters={"FaceAwareCrops": "true"}, time_scale=TIME_SCALE, faces=faces) as c:
         yield c, asked
 
 

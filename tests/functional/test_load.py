@@ -20,7 +20,7 @@ import pytest
 
 from tests import images
 from tests.functional.conftest import ROOT, output
-from tests.functional.drills import SIZES, decode_fully
+from tests.functional.drills import SIZES, claims, decode_fully
 from tests.reliability import record
 from thumbflow.local.cloud import TERMINAL, LocalCloud
 
@@ -105,9 +105,8 @@ def test_200_parallel_uploads_each_end_exactly_once(cloud: LocalCloud,
     bucket = cloud.deployed.thumbnail_bucket
     stored = set(cloud.objects(bucket))
     listed_thumbs = {t["key"]: t for key in valid for t in manifests[key]}
-    claims = {k for k in stored if k.endswith(".owner.json")}
-    assert stored - claims == set(listed_thumbs)
-    assert claims == {key.rsplit(".", 1)[0] + ".owner.json" for key in valid}  # one per valid source
+    assert stored == set(listed_thumbs)
+    assert claims(cloud) == {key.rsplit(".", 1)[0]: key for key in valid}  # one per valid source
     for key, thumb in listed_thumbs.items():
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         assert len(body) == thumb["bytes"]

@@ -18,6 +18,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from tests import images
 from tests.functional.conftest import ROOT, TIME_SCALE, output, run_upload
+from tests.functional.drills import claims, put_claims
 from tests.reliability import record
 from thumbflow import catalogue
 from thumbflow.local.cloud import LocalCloud
@@ -112,6 +113,7 @@ def made_centred(tmp_path: Path) -> Iterator[tuple[LocalCloud, dict[str, tuple[s
         for key in before.objects(before.deployed.thumbnail_bucket):
             got = s3.get_object(Bucket=before.deployed.thumbnail_bucket, Key=key)
             thumbs[key] = (got["Body"].read(), got["Metadata"], got.get("ContentType", ""))
+        owners = claims(before)
 
     def restore(cloud: LocalCloud) -> None:
         s3 = cloud.client("s3")
@@ -119,16 +121,15 @@ def made_centred(tmp_path: Path) -> Iterator[tuple[LocalCloud, dict[str, tuple[s
             s3.put_object(Bucket=cloud.deployed.source_bucket, Key=key, Body=body)
         for key, (body, meta, ctype) in thumbs.items():
             s3.put_object(Bucket=cloud.deployed.thumbnail_bucket, Key=key, Body=body, Metadata=meta,
-                          ContentType=ctype or "application/octet-stream",
-                          Tagging="" if key.endswith(".owner.json") else "thumbnail=yes")
+                          ContentType=ctype or "application/octet-stream", Tagging="thumbnail=yes")
+        put_claims(cloud, owners)
 
     with LocalCloud(time_scale=TIME_SCALE, before_notifications=restore) as after:
         s3 = after.client("s3")
         seen = {}
         for key in thumbs:
-            if not key.endswith(".owner.json"):
-                head = s3.head_object(Bucket=after.deployed.thumbnail_bucket, Key=key)
-                seen[key] = (head["ETag"], head["Metadata"]["spec"])
+            head = s3.head_object(Bucket=after.deployed.thumbnail_bucket, Key=key)
+            seen[key] = (head["ETag"], head["Metadata"]["spec"])
         yield after, seen
 
 

@@ -56,6 +56,11 @@ EXPRESS_LOGGING_ACTIONS = (
 EXPRESS_LOGGING_GRANTS = {(action, "*", "IsExpress") for action in EXPRESS_LOGGING_ACTIONS}
 
 ALERTS: set[Grant] = {("sns:Publish", "topic:AlertTopic", "")}
+# ownership.look/claim: a strongly consistent GetItem, then a conditional PutItem, on the one table.
+CLAIM_STEMS: set[Grant] = {
+    ("dynamodb:GetItem", "NameClaimsTable", ""),
+    ("dynamodb:PutItem", "NameClaimsTable", ""),
+}
 OUTCOME_EVENTS: set[Grant] = {("events:PutEvents", "event-bus/default", "")}
 # startExecution.sync:2 of ThumbnailWorkflow, as Step Functions documents it
 # (https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html, "Synchronous").
@@ -86,8 +91,9 @@ EXPECTED_GRANTS: dict[str, set[Grant]] = {
     | {
         ("s3:ListBucket", "ThumbnailBucket", ""),
         ("s3:GetObject", "ThumbnailBucket/*", ""),
-        ("s3:PutObject", "ThumbnailBucket/*", ""),  # thumbnails and stems' name claims
+        ("s3:PutObject", "ThumbnailBucket/*", ""),  # thumbnails only
         ("s3:PutObjectTagging", "ThumbnailBucket/*", ""),
+        *CLAIM_STEMS,
         # faces.focus, only with FaceAwareCrops=true; Detect* take no resource ARN.
         ("rekognition:DetectFaces", "*", "FaceAwareCropsOn"),
     }
@@ -123,16 +129,18 @@ EXPECTED_GRANTS: dict[str, set[Grant]] = {
         ("s3:PutObjectTagging", "ThumbnailBucket/*", ""),
         ("states:DescribeStateMachine", "ThumbnailWorkflow", ""),
     }
+    | CLAIM_STEMS
     | LIST_BOTH_BUCKETS
     | SAM_XRAY_INLINE_GRANTS,
     # purging.purge: HEAD the source (is it back?), list and HEAD the stem's thumbnails, delete
-    # them and the name claim conditionally (If-Match: needs s3:GetObject too,
-    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-delete-enforce.html), GET
-    # the claim.
+    # them conditionally (If-Match: needs s3:GetObject too,
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-delete-enforce.html), and
+    # release the name claim with one conditional DeleteItem (never reads or writes one).
     "PurgeFunction": {
         ("s3:GetObject", "SourceBucket/*", ""),
         ("s3:GetObject", "ThumbnailBucket/*", ""),
         ("s3:DeleteObject", "ThumbnailBucket/*", ""),
+        ("dynamodb:DeleteItem", "NameClaimsTable", ""),
     }
     | LIST_BOTH_BUCKETS
     | SAM_XRAY_INLINE_GRANTS,
@@ -146,14 +154,15 @@ EXPECTED_GRANTS: dict[str, set[Grant]] = {
     | SAM_XRAY_INLINE_GRANTS,
     # The role SAM makes for the EventBridge rule that starts the purge.
     "PurgeWorkflowDelete": {("states:StartExecution", "PurgeWorkflow", "")},
-    # staleness.check: Configure's sizes (DescribeStateMachine), HEAD each size's thumbnail and
-    # the stem's claim, the source's tags (flagged?), HEAD of the claim's owner, and the
-    # source's header (admission.judge, a ranged GET). Never a write.
+    # staleness.check: Configure's sizes (DescribeStateMachine), HEAD each size's thumbnail,
+    # the stem's claim (GetItem), the source's tags (flagged?), HEAD of the claim's owner, and
+    # the source's header (admission.judge, a ranged GET). Never a write.
     "BackfillFunction": {
         ("states:DescribeStateMachine", "ThumbnailWorkflow", ""),
         ("s3:GetObject", "SourceBucket/*", ""),
         ("s3:GetObjectTagging", "SourceBucket/*", ""),
         ("s3:GetObject", "ThumbnailBucket/*", ""),
+        ("dynamodb:GetItem", "NameClaimsTable", ""),
     }
     | LIST_BOTH_BUCKETS
     | SAM_XRAY_INLINE_GRANTS,
@@ -362,7 +371,7 @@ def test_object_actions_on_objects_and_list_on_the_bucket(all_grants: dict[str, 
 
 
 def test_only_renderers_write_thumbnails(all_grants: dict[str, set[Grant]]) -> None:
-    """Resize and the on-demand resizer put thumbnails (and stems' name claims), nobody else."""
+    """Resize and the on-demand resizer put thumbnails, nobody else."""
     writers = {
         owner for owner, action, resource in s3_grants(all_grants)
         if resource.startswith("ThumbnailBucket") and action.startswith("s3:Put")
@@ -370,6 +379,25 @@ def test_only_renderers_write_thumbnails(all_grants: dict[str, set[Grant]]) -> N
     assert writers == {"ResizeFunction", "OnDemandFunction"}
     record("Security", "IAM: writes to ThumbnailBucket", "ResizeFunction and OnDemandFunction only",
            ", ".join(sorted(writers)))
+
+
+def test_name_claims_are_items_of_one_table_only_renderers_write_and_the_purge_drops(
+    all_grants: dict[str, set[Grant]],
+) -> None:
+    """Every DynamoDB grant is an item action on NameClaimsTable: the renderers look and claim,
+    the backfill looks, the purge releases; no Scan, Query, UpdateItem or table action."""
+    grants = sorted((owner, action, resource) for owner, owner_grants in all_grants.items()
+                    for action, resource, _ in owner_grants if action.startswith("dynamodb:"))
+    assert {resource for _, _, resource in grants} == {"NameClaimsTable"}
+    by_action: dict[str, set[str]] = {}
+    for owner, action, _ in grants:
+        by_action.setdefault(action, set()).add(owner)
+    assert by_action == {"dynamodb:GetItem": {"ResizeFunction", "OnDemandFunction", "BackfillFunction"},
+                         "dynamodb:PutItem": {"ResizeFunction", "OnDemandFunction"},
+                         "dynamodb:DeleteItem": {"PurgeFunction"}}
+    record("Security", "IAM: the name-claims table",
+           "GetItem/PutItem by the renderers, GetItem by the backfill, DeleteItem by the purge, on "
+           "NameClaimsTable only", listed(grants))
 
 
 def test_only_the_purge_deletes_and_only_thumbnails(all_grants: dict[str, set[Grant]]) -> None:

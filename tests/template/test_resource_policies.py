@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from thumbnailer.naming import parse_thumbnail_key
-from thumbnailer.ownership import claim_key
 from thumbnailer.spec import parse_sizes
 from thumbnailer.thumbnails import thumbnail_tags
 
@@ -82,7 +80,7 @@ def test_bucket_policy_denies_plain_http(translated: dict[str, Any], bucket: str
 
 def test_expiry_only_touches_tagged_thumbnails_and_empty_leases(translated: dict[str, Any]) -> None:
     """Expiry selects thumbnails by their thumbnail=yes tag, and abandoned render leases by being
-    empty (a lease has no bytes; a thumbnail or a name claim always has some); nothing else."""
+    empty (a lease has no bytes; a thumbnail always has some); nothing else."""
     rules = translated["Resources"]["ThumbnailBucket"]["Properties"]["LifecycleConfiguration"][
         "Rules"
     ]
@@ -131,7 +129,7 @@ DISTRIBUTION_ARN = {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::Account
 
 def test_thumbnail_bucket_grants_only_tagged_thumbnails_to_its_cdn(translated: dict[str, Any]) -> None:
     """The one grant outside IAM: CloudFront (OAC) may GetObject, for this distribution, and only
-    objects tagged thumbnail=yes: the stems' name claims (<stem>.owner.json) share the bucket."""
+    objects tagged thumbnail=yes: an untagged object in the bucket (a render lease) is not served."""
     allows = [s for s in _bucket_policy(translated, "ThumbnailBucket") if s["Effect"] != "Deny"]
     assert len(allows) == 1, allows
     grant = allows[0]
@@ -156,11 +154,11 @@ def test_thumbnail_bucket_grants_only_tagged_thumbnails_to_its_cdn(translated: d
            f"{grant['Principal']['Service']}, {', '.join(conditions)}")
 
 
-def test_served_tag_is_the_one_thumbnails_carry_and_claims_do_not(
+def test_served_tag_is_the_one_thumbnails_carry(
     translated: dict[str, Any], definitions: dict[str, dict[str, Any]]
 ) -> None:
     """The tag CloudFront may read and the lifecycle expires is the one every thumbnail is written
-    with; a name claim's key is no thumbnail key, so it is never served nor expired as one."""
+    with."""
     [grant] = [s for s in _bucket_policy(translated, "ThumbnailBucket") if s["Effect"] != "Deny"]
     served = {key.removeprefix("s3:ExistingObjectTag/"): value
               for key, value in grant["Condition"]["StringEquals"].items()
@@ -172,7 +170,29 @@ def test_served_tag_is_the_one_thumbnails_carry_and_claims_do_not(
     written = thumbnail_tags(spec, "0" * 32, "workflow")
     assert served == expired == {"thumbnail": "yes"}
     assert served.items() <= written.items()
-    assert parse_thumbnail_key(claim_key("photos/cat.jpg")) is None
+
+
+def test_name_claims_table_is_on_demand_encrypted_recoverable_and_kept(translated: dict[str, Any]) -> None:
+    """One item per stem (key ``stem``, a string: ownership.py's), billed per request (a claim
+    is one read and one write per new upload), encrypted, with point-in-time recovery, and kept
+    when the stack is deleted or the table replaced: the thumbnails it governs outlive both."""
+    table = translated["Resources"]["NameClaimsTable"]
+    props = table["Properties"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert (table.get("DeletionPolicy"), table.get("UpdateReplacePolicy")) == ("Retain", "Retain")
+    assert props["BillingMode"] == "PAY_PER_REQUEST" and "ProvisionedThroughput" not in props
+    assert props["KeySchema"] == [{"AttributeName": "stem", "KeyType": "HASH"}]
+    assert props["AttributeDefinitions"] == [{"AttributeName": "stem", "AttributeType": "S"}]
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert not {"GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification",
+                "ResourcePolicy"} & set(props)
+    record("Security", "NameClaimsTable",
+           "on demand, SSE, point-in-time recovery, Retain, no resource policy",
+           f"{props['BillingMode']}, SSE {props['SSESpecification']['SSEEnabled']}, PITR "
+           f"{props['PointInTimeRecoverySpecification']['PointInTimeRecoveryEnabled']}, "
+           f"{table['DeletionPolicy']}/{table['UpdateReplacePolicy']}, resource policy: "
+           f"{'ResourcePolicy' in props}")
 
 
 def test_distribution_reads_the_bucket_through_oac(translated: dict[str, Any]) -> None:

@@ -5,9 +5,9 @@ unit test file whose code first imports a moto module (any run order), and after
 collection every unit test module's globals are followed through the project's own
 modules to moto (catches a module-level import when another tier loaded moto first).
 
-Also the S3 and Step Functions stubs the Lambda code's unit tests share: botocore's
-``Stubber`` on real clients, so every request is checked against the service model and
-nothing leaves the process.
+Also the S3 (with DynamoDB, where the stems' name claims live) and Step Functions stubs the
+Lambda code's unit tests share: botocore's ``Stubber`` on real clients, so every request is
+checked against the service model and nothing leaves the process.
 """
 
 from __future__ import annotations
@@ -142,41 +142,35 @@ class CountingStubber(Stubber):
         super().add_client_error(method, *args, **kwargs)
 
 
-class JsonOf:
-    """Equal to any JSON text (str or bytes) that parses to ``value``: a body checked by meaning."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __eq__(self, other: object) -> bool:
-        try:
-            return bool(json.loads(other) == self.value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return False
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"JsonOf({self.value!r})"
-
-
 HEADER_READ = 64 * 1024  # the first ranged read of a source's header
+
+
+CLAIMS = "unit-claims"  # the name-claims table (CLAIMS_TABLE)
 
 
 @dataclass
 class Call:
     operation: str
     params: dict[str, Any]
+    service: str = "s3"
+
+
+def claim_item(stem: str, source_key: str) -> dict[str, Any]:
+    """A stem's claim as the table holds it."""
+    return {"stem": {"S": stem}, "source": {"S": source_key}}
 
 
 @dataclass
 class S3Stub:
-    """Queue S3 answers in the order the code must ask; ``calls`` records what it asked."""
+    """Queue S3 answers in the order the code must ask; ``calls`` records what it asked.
+
+    The stems' name claims are DynamoDB items (``ownership``): the claim helpers queue their
+    answers on ``dynamodb``, and its requests are recorded in the same ``calls`` (service
+    ``dynamodb``), so "nothing written" covers the claims too.
+    """
 
     stubber: CountingStubber
+    dynamodb: CountingStubber | None = None
     calls: list[Call] = field(default_factory=list)
 
     def head(self, bucket: str, key: str, *, etag: str, size: int, metadata: dict[str, str] | None = None,
@@ -202,27 +196,54 @@ class S3Stub:
         end = min(HEADER_READ, len(data))
         self.get(bucket, key, data[:end], etag=etag, IfMatch=f'"{etag}"', Range=f"bytes=0-{end - 1}")
 
-    def claim(self, bucket: str, claim_key: str, owner: str | None = None, *, etag: str = "claim") -> None:
-        """The GET of a stem's name claim: absent (``owner`` None) or naming ``owner``."""
-        if owner is None:
-            self.error("get_object", "NoSuchKey", 404, {"Bucket": bucket, "Key": claim_key})
+    @property
+    def claims(self) -> CountingStubber:
+        assert self.dynamodb is not None, "this stub has no DynamoDB client"
+        return self.dynamodb
+
+    def claim(self, stem: str, owner: str | None = None, *, item: dict[str, Any] | None = None,
+              table: str = CLAIMS) -> None:
+        """The strongly consistent GetItem of a stem's name claim: absent (``owner`` None) or naming
+        ``owner`` (``item``: the item exactly as stored, e.g. an unreadable one)."""
+        if item is None and owner is not None:
+            item = claim_item(stem, owner)
+        self.claims.add_response("get_item", {} if item is None else {"Item": item},
+                                 {"TableName": table, "Key": {"stem": {"S": stem}}, "ConsistentRead": True})
+
+    def claim_put(self, stem: str, source_key: str, *, seen: str | None = None, table: str = CLAIMS,
+                  lost: bool = False) -> None:
+        """The conditional PutItem of a claim naming ``source_key``: only if the stem is unclaimed,
+        or (``seen``) only while ``seen`` still owns it, to take over. ``lost``: the condition failed."""
+        expected = {"TableName": table, "Item": claim_item(stem, source_key),
+                    **claim_condition(seen)}
+        if lost:
+            self.claims.add_client_error("put_item", service_error_code="ConditionalCheckFailedException",
+                                         service_message="The conditional request failed",
+                                         http_status_code=400, expected_params=expected)
         else:
-            self.get(bucket, claim_key, json.dumps({"source": owner}).encode(), etag=etag,
-                     content_type="application/json")
+            self.claims.add_response("put_item", {}, expected)
 
-    def claim_put(self, bucket: str, claim_key: str, source_key: str, *, encoded: str | None = None,
-                  if_match: str | None = None, etag: str = "claim") -> None:
-        """The conditional PUT of a claim naming ``source_key``: If-None-Match, or If-Match to take over."""
-        condition = {"IfMatch": f'"{if_match}"'} if if_match else {"IfNoneMatch": "*"}
-        self.stubber.add_response("put_object", {"ETag": f'"{etag}"'}, {
-            "Bucket": bucket, "Key": claim_key, "Body": JsonOf({"source": source_key}),
-            "ContentType": "application/json", "Metadata": {"source-key": encoded or source_key},
-            **condition})
+    def first_claim(self, stem: str, source_key: str, **put: Any) -> None:
+        """Nobody claimed the stem yet: the GetItem finds nothing, the conditional PutItem wins."""
+        self.claim(stem, table=put.get("table", CLAIMS))
+        self.claim_put(stem, source_key, **put)
 
-    def first_claim(self, bucket: str, claim_key: str, source_key: str, **put: Any) -> None:
-        """Nobody claimed the stem yet: the GET finds nothing, the PUT If-None-Match wins."""
-        self.claim(bucket, claim_key)
-        self.claim_put(bucket, claim_key, source_key, **put)
+    def release(self, stem: str, source_key: str, *, held: bool = True, table: str = CLAIMS) -> None:
+        """The one conditional DeleteItem of the purge: it held the claim, or (``held`` False) not."""
+        expected = {"TableName": table, "Key": {"stem": {"S": stem}}, "ConditionExpression": "#src = :me",
+                    "ExpressionAttributeNames": {"#src": "source"},
+                    "ExpressionAttributeValues": {":me": {"S": source_key}}}
+        if held:
+            self.claims.add_response("delete_item", {}, expected)
+        else:
+            self.claims.add_client_error("delete_item", service_error_code="ConditionalCheckFailedException",
+                                         service_message="The conditional request failed",
+                                         http_status_code=400, expected_params=expected)
+
+    def claim_error(self, operation: str, code: str, status: int) -> None:
+        """A DynamoDB request (get_item, put_item, delete_item) answered with a service error."""
+        self.claims.add_client_error(operation, service_error_code=code, service_message=code,
+                                     http_status_code=status)
 
     def lease(self, bucket: str, thumbnail_key: str, *, etag: str = "lease") -> None:
         """The on-demand render lease won: an empty ``<key>.rendering`` written If-None-Match."""
@@ -263,30 +284,52 @@ class S3Stub:
     def made(self, operation: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.operation == operation]
 
+    def of(self, service: str) -> list[Call]:
+        """The calls made to one service (``s3`` or ``dynamodb``)."""
+        return [c for c in self.calls if c.service == service]
+
+
+def claim_condition(seen: str | None) -> dict[str, Any]:
+    """The condition of a claim's PutItem: the stem unclaimed, or still owned by ``seen``."""
+    if seen is None:
+        return {"ConditionExpression": "attribute_not_exists(stem)"}
+    return {"ConditionExpression": "#src = :seen", "ExpressionAttributeNames": {"#src": "source"},
+            "ExpressionAttributeValues": {":seen": {"S": seen}}}
+
 
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Stub]:
-    """``storage.s3()`` answers from a Stubber: any request not queued fails the test."""
-    from thumbnailer import storage
+    """``storage.s3()`` and ``ownership.dynamodb()`` answer from Stubbers: any request not
+    queued fails the test."""
+    from thumbnailer import ownership, storage
 
-    s3_client = client("s3")
-    stub = S3Stub(CountingStubber(s3_client))
+    s3_client, ddb_client = client("s3"), client("dynamodb")
+    stub = S3Stub(CountingStubber(s3_client), CountingStubber(ddb_client))
+    clients = {"s3": s3_client, "dynamodb": ddb_client}
 
-    def record(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        if not context.get("is_presign_request"):
-            stub.calls.append(Call(model.name, dict(params)))
+    def recorder(service: str) -> Callable[..., None]:
+        def record(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+            if not context.get("is_presign_request"):
+                stub.calls.append(Call(model.name, dict(params), service))
+        return record
 
     # Emitted before the Stubber's own checks run, so an unexpected call is recorded too.
-    s3_client.meta.events.register("provide-client-params.s3", record, unique_id="unit-record")
+    for service, made in clients.items():
+        made.meta.events.register(f"provide-client-params.{service}", recorder(service),
+                                  unique_id="unit-record")
     monkeypatch.setattr(storage, "_client", s3_client)
+    monkeypatch.setattr(ownership, "_client", ddb_client)
     try:
-        with stub.stubber:
+        with stub.stubber, stub.claims:
             yield stub
     finally:
-        s3_client.meta.events.unregister("provide-client-params.s3", unique_id="unit-record")
+        for service, made in clients.items():
+            made.meta.events.unregister(f"provide-client-params.{service}", unique_id="unit-record")
     stub.stubber.assert_no_pending_responses()
-    extra = [c.operation for c in stub.calls[stub.stubber.queued :]]
-    assert not extra, f"S3 calls nobody queued an answer for: {extra}"
+    stub.claims.assert_no_pending_responses()
+    for service, stubber in (("s3", stub.stubber), ("dynamodb", stub.claims)):
+        extra = [c.operation for c in stub.of(service)[stubber.queued :]]
+        assert not extra, f"{service} calls nobody queued an answer for: {extra}"
 
 
 @pytest.fixture
@@ -336,6 +379,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     monkeypatch.setenv("THUMBNAIL_BUCKET", THUMBS)
     monkeypatch.setenv("MAX_SOURCE_BYTES", str(50 * 1024 * 1024))
     monkeypatch.setenv("MAX_SOURCE_PIXELS", str(100_000_000))
+    monkeypatch.setenv("CLAIMS_TABLE", CLAIMS)
 
     def load(**overrides: str) -> Any:
         for name, value in overrides.items():

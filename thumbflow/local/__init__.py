@@ -11,7 +11,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "LocalCloud": "cloud", "Alert": "cloud", "TERMINAL": "cloud", "local_cloud": "cloud",
+    "LocalCloud": "cloud", "Alert": "observe", "TERMINAL": "observe",
     "repo_root": "cloud", "Fault": "lambdas", "Invocation": "lambdas", "ServiceFault": "wire",
     "WireHook": "wire", "Request": "wire", "TemplateError": "template",
 }

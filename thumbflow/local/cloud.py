@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -37,11 +35,13 @@ from .events import Delivery
 from .forkserver import ForkServer, take_early
 from .lambdas import Fault, FunctionSpec, Lambdas, ThrottledError
 from .logsink import LogSink
+from .observe import TERMINAL as TERMINAL  # re-exported: callers import it from here
+from .observe import Alert as Alert
+from .observe import Observing
 from .patches import Patches
 from .template import Resolver, load_template, parameter_values
 from .wire import DRIVER, EVENTS, STATES, RawBody, Request, ServiceFault, Wire, WireHook
 
-TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 # Access keys that tell the wire who signed a request made in this process.
 ACCESS_KEYS = {DRIVER: "LOCALDRIVER", STATES: "LOCALSTATES", EVENTS: "LOCALEVENTS"}
 
@@ -50,22 +50,7 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class Alert:
-    """One SNS message published to the alert topic."""
-
-    subject: str
-    message: str
-
-    @property
-    def body(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.message)
-        except ValueError:
-            return {"message": self.message}
-
-
-class LocalCloud:
+class LocalCloud(Observing):
     """The whole application on this machine. Use as a context manager."""
 
     def __init__(
@@ -77,6 +62,7 @@ class LocalCloud:
         stack_name: str = "thumbflow",
         time_scale: float = 1.0,
         moderation_labels: Callable[[str, str], list[dict[str, Any]]] | None = None,
+        faces: Callable[[str, str], list[dict[str, Any]]] | None = None,
         before_notifications: Callable[[LocalCloud], None] | None = None,
         log: str | Path | TextIO | None = None,
         max_workers_per_function: int = 8,
@@ -91,6 +77,7 @@ class LocalCloud:
         self.stack = stack_name
         self.time_scale = time_scale
         self.moderation_labels = moderation_labels or (lambda bucket, key: [])
+        self.faces = faces or (lambda bucket, key: [])  # DetectFaces' stand-in (FaceAwareCrops)
         self.max_workers_per_function = max_workers_per_function
         # Where the definitions' parsed programs are kept between processes (``programs``):
         # True the user's cache folder, False none, or a folder.
@@ -237,10 +224,12 @@ class LocalCloud:
         """Local stand-ins first (what moto lacks), then moto."""
         from botocore.awsrequest import AWSResponse
 
+        raw = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
         if event_name == "before-send.rekognition.DetectModerationLabels":
-            status, headers, body = rekognition.detect_moderation_labels(
-                request.body if isinstance(request.body, bytes) else str(request.body or "").encode(),
-                self.moderation_labels)
+            status, headers, body = rekognition.detect_moderation_labels(raw, self.moderation_labels)
+            return AWSResponse(request.url, status, headers, RawBody(body))
+        if event_name == "before-send.rekognition.DetectFaces":
+            status, headers, body = rekognition.detect_faces(raw, self.faces)
             return AWSResponse(request.url, status, headers, RawBody(body))
         return original_call(stub, event_name, request)
 
@@ -388,116 +377,3 @@ class LocalCloud:
         return self.client("stepfunctions").start_execution(
             stateMachineArn=state_machine or self.deployed.state_machine_arn,
             name=name or uuid.uuid4().hex, input=json.dumps(payload))["executionArn"]
-
-    def describe(self, execution_arn: str) -> dict[str, Any]:
-        return self.client("stepfunctions").describe_execution(executionArn=execution_arn)
-
-    def wait(self, execution_arn: str, timeout: float = 300) -> dict[str, Any]:
-        """Block until the execution ends; returns describe_execution's answer.
-
-        While it runs, its status is read from moto directly: polling DescribeExecution through
-        the SDK costs this process (which serves every request) milliseconds of CPU a poll."""
-        deadline = time.monotonic() + timeout
-        delay = 0.002
-        while True:
-            status = self._status(execution_arn)
-            if status is None or status in TERMINAL:
-                desc = self.describe(execution_arn)
-                if desc["status"] in TERMINAL:
-                    return desc
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{execution_arn} still {status} after {timeout}s")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.01)
-
-    def wait_all(self, timeout: float = 600, raise_on_timeout: bool = True) -> None:
-        """Wait for every execution of every state machine to end."""
-        deadline = time.monotonic() + timeout
-        while True:
-            running = self._running()
-            if not running:
-                return
-            if time.monotonic() > deadline:
-                if raise_on_timeout:
-                    raise TimeoutError(f"{len(running)} executions still running")
-                return
-            time.sleep(0.01)
-
-    def _status(self, execution_arn: str) -> str | None:
-        """The execution's status as moto holds it (None: ask the API)."""
-        from moto.stepfunctions.responses import get_backend
-
-        try:
-            status = get_backend(ACCOUNT, REGION).describe_execution(execution_arn).status
-        except Exception:  # not moto's to answer here (unknown execution, another backend)
-            return None
-        return str(getattr(status, "value", status))
-
-    def _running(self) -> list[str]:
-        from moto.stepfunctions.responses import get_backend
-
-        backend = get_backend(ACCOUNT, REGION)
-        running = []
-        for arn in self.deployed.state_machines.values():
-            for execution in backend.describe_state_machine(arn).executions:
-                if str(getattr(execution.status, "value", execution.status)) == "RUNNING":
-                    running.append(execution.execution_arn)
-        return running
-
-    def history(self, execution_arn: str) -> list[dict[str, Any]]:
-        sfn = self.client("stepfunctions")
-        events: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-            if token:
-                kwargs["nextToken"] = token
-            page = sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
-            token = page.get("nextToken")
-            if not token:
-                return events
-
-    def alerts(self) -> list[Alert]:
-        """Every message published to the alert topic so far (read from local mode's own queue)."""
-        with self._read_lock:
-            for body in self._drain(self.deployed.alert_queue_url):
-                envelope = json.loads(body)
-                self._alerts.append(Alert(subject=envelope.get("Subject") or "",
-                                          message=envelope.get("Message", "")))
-            return list(self._alerts)
-
-    def events(self) -> list[dict[str, Any]]:
-        """Every event the application published to the default bus so far (PutEvents from the
-        workflows), as EventBridge delivers it; read from local mode's own rule and queue."""
-        with self._read_lock:
-            self._events.extend(json.loads(body) for body in self._drain(self.deployed.events_queue_url))
-            return list(self._events)
-
-    def _drain(self, url: str) -> list[str]:
-        if not url:
-            return []
-        sqs, bodies = self.client("sqs"), []
-        while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                         WaitTimeSeconds=0).get("Messages", []):
-            bodies.extend(m["Body"] for m in got)
-            sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
-        return bodies
-
-    def objects(self, bucket: str) -> list[str]:
-        keys: list[str] = []
-        for page in self.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []))
-        return keys
-
-
-@contextmanager
-def local_cloud(**kwargs: Any) -> Iterator[LocalCloud]:
-    """``with local_cloud() as cloud:`` — the application, running on this machine."""
-    cloud = LocalCloud(**kwargs)
-    cloud.start()
-    try:
-        yield cloud
-    finally:
-        cloud.stop()

@@ -4,7 +4,9 @@ moto's CloudFormation ignores DefinitionSubstitutions and its state machines are
 not visible to the interpreter, so each resource is created with its own service's
 API, named as Ref and GetAtt would name it. Resource types with no local meaning
 (CloudFront, alarms, log groups, permissions, bucket policies) are not created;
-nothing here reads them, and the template tests check them against AWS's rules.
+nothing here reads them, and the template tests check them against AWS's rules. A DynamoDB
+table is created with its keys, billing mode and encryption; point-in-time recovery and the
+deletion policies have no local meaning.
 
 Local-only additions: an IAM role for everything (moto requires one; IAM is not
 enforced), and an SQS queue subscribed to the alert topic, which is how local mode
@@ -63,6 +65,7 @@ class Deployed:
     rule_arn: str = ""
     alert_queue_url: str = ""
     distribution_id: str = ""
+    claims_table: str = ""  # NameClaimsTable: the stems' name claims (ownership.py)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     definition: dict[str, Any] = field(default_factory=dict)  # the upload workflow's, substituted
     state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN, every workflow
@@ -167,6 +170,10 @@ def physical_names(template: Mapping[str, Any], stack: str, parameters: Mapping[
             attrs[(lid, "Arn")] = refs[lid]
         elif kind == "AWS::SQS::Queue":
             _queue(refs, attrs, lid, name)
+        elif kind == "AWS::DynamoDB::Table":
+            table_name = (res.get("Properties") or {}).get("TableName")
+            refs[lid] = str(names.resolve(table_name)) if table_name is not None else name
+            attrs[(lid, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{refs[lid]}"
     for lid, res in state_machines(template):
         for event_id, event in rule_events(res):
             rule = f"{stack}-{lid}{event_id}"  # SAM names the rule <StateMachine><Event>
@@ -248,6 +255,7 @@ class Deployer:
 
     def deploy(self) -> Deployed:
         self._buckets()
+        self._tables()
         self._queues()
         self._topics()
         self._distributions()
@@ -292,6 +300,20 @@ class Deployer:
                 self.buckets_with_events.append(name)
         self.deployed.source_bucket = self.resolver.refs.get("SourceBucket", "")
         self.deployed.thumbnail_bucket = self.resolver.refs.get("ThumbnailBucket", "")
+
+    def _tables(self) -> None:
+        """Each DynamoDB table with its keys, indexes' keys and billing mode, named as Ref names it."""
+        kept = ("AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput",
+                "SSESpecification", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+        for lid, res in self._of_type("AWS::DynamoDB::Table"):
+            own = res.get("Properties") or {}
+            props = self.resolver.resolve({k: v for k, v in own.items() if k in kept})
+            sse = props.pop("SSESpecification", None)
+            if sse is not None:  # CloudFormation's SSEEnabled is the API's Enabled
+                props["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled", False)),
+                                             **({"SSEType": sse["SSEType"]} if "SSEType" in sse else {})}
+            self.client("dynamodb").create_table(TableName=self.resolver.ref(lid), **props)
+        self.deployed.claims_table = self.resolver.refs.get("NameClaimsTable", "")
 
     def _queues(self) -> None:
         sqs = self.client("sqs")

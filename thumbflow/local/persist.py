@@ -1,4 +1,4 @@
-"""Keep local mode's buckets between commands (`run`, then `execute` or `serve`).
+"""Keep local mode's buckets and name claims between commands (`run`, then `execute` or `serve`).
 
 moto lives in memory; a folder (default ``.thumbflow/``) keeps each bucket's
 objects with their content type, metadata and tags. Bodies are stored under a
@@ -13,6 +13,10 @@ objects would pay at the end of every command. It reads what those calls would a
 bytes, the Content-Type and Cache-Control, the user metadata and the tags of each key's
 current version. Restoring stays a PutObject per object, so a restored object is made exactly
 as an upload makes it (ETag, checksum, version).
+
+The stems' name claims (the NameClaims table) are kept beside them, as ``claims.json``: the
+items in DynamoDB's own JSON, read with Scan and put back with BatchWriteItem, so a source
+uploaded by ``run`` still owns its names in the next command.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from .deploy import ACCOUNT
 PARTITION = "aws"
 
 INDEX = "index.json"
+CLAIMS = "claims.json"
+_BATCH = 25  # items per BatchWriteItem, DynamoDB's limit
 
 
 def _blob_name(key: str) -> str:
@@ -78,7 +84,34 @@ def save(cloud: LocalCloud, folder: Path) -> int:
             if stale.name != INDEX and stale.name not in blobs:
                 stale.unlink()
         (target / INDEX).write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
-    return count
+    return count + _save_claims(cloud, folder)
+
+
+def _save_claims(cloud: LocalCloud, folder: Path) -> int:
+    table = cloud.deployed.claims_table
+    if not table:
+        return 0
+    items: list[dict[str, Any]] = []
+    for page in cloud.client("dynamodb").get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        items.extend(page.get("Items", []))
+    items.sort(key=lambda item: json.dumps(item, sort_keys=True))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / CLAIMS).write_text(json.dumps(items, indent=1, sort_keys=True), encoding="utf-8")
+    return len(items)
+
+
+def _restore_claims(cloud: LocalCloud, folder: Path) -> int:
+    table, path = cloud.deployed.claims_table, folder / CLAIMS
+    if not table or not path.is_file():
+        return 0
+    items = json.loads(path.read_text(encoding="utf-8"))
+    dynamodb = cloud.client("dynamodb")
+    for start in range(0, len(items), _BATCH):
+        batch = items[start:start + _BATCH]
+        pending: dict[str, Any] = {table: [{"PutRequest": {"Item": item}} for item in batch]}
+        while pending:  # what BatchWriteItem leaves unprocessed is sent again
+            pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    return len(items)
 
 
 def restore(cloud: LocalCloud, folder: Path) -> int:
@@ -105,4 +138,4 @@ def restore(cloud: LocalCloud, folder: Path) -> int:
                 kwargs["Tagging"] = urlencode(meta["tags"])
             s3.put_object(**kwargs)
             count += 1
-    return count
+    return count + _restore_claims(cloud, folder)

@@ -15,7 +15,10 @@ own just before a request is served (``WireHook``).
 Two S3 rules moto does not keep are kept here, where every request passes: keys
 are at most 1024 bytes of UTF-8 (``KeyTooLongError``), and a conditional
 PutObject or DeleteObject (If-Match / If-None-Match) is checked and applied as one
-step (moto checks, then writes, so two racing writers could both win).
+step (moto checks, then writes, so two racing writers could both win). DynamoDB's item
+writes are serialised the same way: moto evaluates a ConditionExpression, then writes, so
+two PutItems with ``attribute_not_exists`` racing on one key could both succeed, where
+DynamoDB lets exactly one.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ DRIVER = "driver"  # whoever drives local mode: uploads, listings, test set-up
 UNATTRIBUTED = "unattributed"  # a client local mode did not make (a test's own boto3 client)
 
 S3_MAX_KEY_BYTES = 1024
+# DynamoDB's item writes: each is atomic in DynamoDB, condition and write alike.
+DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 Answer = Callable[[str, Any], "AWSResponse | None"]
@@ -249,8 +254,8 @@ class Wire:
         stack.append(seen)
         try:
             conditional = operation in ("PutObject", "DeleteObject") and _conditional(request.headers)
-            if service == "s3" and conditional:
-                with self._conditional_writes:  # S3 decides a conditional write atomically
+            if (service == "s3" and conditional) or (service == "dynamodb" and operation in DYNAMODB_WRITES):
+                with self._conditional_writes:  # S3 and DynamoDB decide a conditional write atomically
                     response = answer(event_name, request)
             else:
                 response = answer(event_name, request)

@@ -56,7 +56,7 @@ def stale(s3: S3Stub, key: str) -> None:
     for ext in ("jpg", "webp"):  # Configure's first size is format auto: either may hold it
         s3.error("head_object", "404", 404, {"Bucket": THUMBS, "Key": f"{stem}_{box}.{ext}"})
     s3.stubber.add_response("get_object_tagging", {"TagSet": []}, {"Bucket": SOURCE, "Key": key})
-    s3.claim(THUMBS, stem + ".owner.json")
+    s3.claim(stem)
     s3.header(SOURCE, key, DATA, etag="e1")
 
 

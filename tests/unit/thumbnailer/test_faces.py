@@ -17,7 +17,7 @@ from thumbnailer.settings import Settings
 from thumbnailer.spec import SizeSpec
 
 from tests import images
-from tests.unit.conftest import CountingStubber, S3Stub, client
+from tests.unit.conftest import CLAIMS, CountingStubber, S3Stub, client
 
 SMART = SizeSpec(128, 128, "cover", gravity="smart")
 CENTRE = SizeSpec(128, 128, "cover")
@@ -134,13 +134,13 @@ def test_make_centres_the_smart_crop_on_the_face(rekognition: CountingStubber, s
     upright, _ = images.off_centre_subject(1200, 675, at=(0.84, 0.5))
     data = images.save(upright, "JPEG", quality=90)
     source = replace(SOURCE, bytes=len(data))
-    settings = Settings("src", "thumbs", 50 * 1024 * 1024, 100_000_000)
+    settings = Settings("src", "thumbs", 50 * 1024 * 1024, 100_000_000, claims_table=CLAIMS)
     key = "people/ann_128x128.jpg"
-    s3.claim("thumbs", "people/ann.owner.json")  # no claim yet: a new upload, nothing to look for
+    s3.claim("people/ann")  # no claim yet: a new upload, nothing to look for
     asks_for(rekognition, {"FaceDetails": [face(0.05, 0.3, 0.1, 0.2)]}, source)
     s3.get("src", source.key, data, etag="e1", IfMatch='"e1"', VersionId="v7")
     s3.head("src", source.key, etag="e1", size=len(data), IfMatch='"e1"')  # confirms the key's current bytes
-    s3.claim_put("thumbs", "people/ann.owner.json", source.key)
+    s3.claim_put("people/ann", source.key)
     s3.put()
     (thumb,) = thumbnails.make(settings, source, [SMART])
     assert (thumb.key, thumb.width, thumb.height) == (key, 128, 128)

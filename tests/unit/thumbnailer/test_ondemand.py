@@ -17,7 +17,16 @@ from thumbnailer.ondemand import handler
 
 from tests import images
 from tests.reliability import record
-from tests.unit.conftest import REPO, SOURCE, THUMBS, Context, CountingStubber, S3Stub, emitted_metrics
+from tests.unit.conftest import (
+    CLAIMS,
+    REPO,
+    SOURCE,
+    THUMBS,
+    Context,
+    CountingStubber,
+    S3Stub,
+    emitted_metrics,
+)
 
 DEFINITION = (REPO / "statemachine" / "thumbnails.asl.json").read_text()
 LAND = images.jpeg(640, 480)
@@ -60,8 +69,8 @@ def url_event(path: str, method: str = "GET", query: str = "", headers: dict[str
 def renders(s3: S3Stub, key: str, source_key: str = "pics/land.jpg", data: bytes = LAND) -> None:
     """A miss at ``key``: the unclaimed stem's source found, its header judged, the render lease
     taken, rendered from pinned bytes, its names claimed, stored, served, the lease dropped."""
-    claim = source_key.rsplit(".", 1)[0] + ".owner.json"
-    s3.claim(THUMBS, claim)
+    stem = source_key.rsplit(".", 1)[0]
+    s3.claim(stem)
     s3.head(SOURCE, source_key, etag="e1", size=len(data))
     s3.error("get_object", "NoSuchKey", 404, {"Bucket": THUMBS, "Key": key})
     s3.header(SOURCE, source_key, data, etag="e1")
@@ -69,7 +78,7 @@ def renders(s3: S3Stub, key: str, source_key: str = "pics/land.jpg", data: bytes
     s3.error("get_object", "NoSuchKey", 404, {"Bucket": THUMBS, "Key": key})
     s3.get(SOURCE, source_key, data, etag="e1", IfMatch='"e1"')
     s3.head(SOURCE, source_key, etag="e1", size=len(data), IfMatch='"e1"')
-    s3.first_claim(THUMBS, claim, source_key)
+    s3.first_claim(stem, source_key)
     s3.put(etag="t1")
     s3.get(THUMBS, key, b"\xff\xd8served", etag="t1")
     s3.lease_dropped(THUMBS, key)
@@ -101,7 +110,7 @@ def test_head_answers_without_a_body(arn: str, s3: S3Stub, context: Context) -> 
     renders(s3, "pics/land_200x200.jpg")
     assert handler(url_event("/pics/land_200x200.jpg"), context)["statusCode"] == 200
     stored = s3.made("PutObject")[-1]["Metadata"]  # what the GET's render stored
-    s3.claim(THUMBS, "pics/land.owner.json", "pics/land.jpg")
+    s3.claim("pics/land", "pics/land.jpg")
     s3.head(SOURCE, "pics/land.jpg", etag="e1", size=len(LAND))
     s3.get(THUMBS, "pics/land_200x200.jpg", b"\xff\xd8served", etag="t1", metadata=stored)
     out = handler(url_event("/pics/land_200x200.jpg", "HEAD"), context)
@@ -110,7 +119,7 @@ def test_head_answers_without_a_body(arn: str, s3: S3Stub, context: Context) -> 
 
 
 def test_head_of_a_miss_is_404_and_renders_nothing(arn: str, s3: S3Stub, context: Context) -> None:
-    s3.claim(THUMBS, "pics/land.owner.json")
+    s3.claim("pics/land")
     s3.head(SOURCE, "pics/land.jpg", etag="e1", size=len(LAND))
     s3.error("get_object", "NoSuchKey", 404, {"Bucket": THUMBS, "Key": "pics/land_200x200.jpg"})
     out = handler(url_event("/pics/land_200x200.jpg", "HEAD"), context)
@@ -164,15 +173,18 @@ def test_the_bucket_comes_from_configuration_not_the_request(arn: str, s3: S3Stu
                                "x-forwarded-host": "decoy-bucket.s3.amazonaws.com"})
     status = handler(event, context)["statusCode"]
     assert status == 200
-    assert {c.params["Bucket"] for c in s3.calls} == {SOURCE, THUMBS}
-    assert all("decoy" not in c.params["Key"] for c in s3.calls)
+    s3_calls, claims = s3.of("s3"), s3.of("dynamodb")
+    assert {c.params["Bucket"] for c in s3_calls} == {SOURCE, THUMBS}
+    assert all("decoy" not in c.params["Key"] for c in s3_calls)
+    assert {c.params["TableName"] for c in claims} == {CLAIMS}
+    assert all("decoy" not in str(c.params) for c in claims)
     role = {SOURCE: "SourceBucket", THUMBS: "ThumbnailBucket"}  # how the template names them
 
     def buckets(writes: bool) -> str:
-        return ", ".join(sorted({role.get(c.params["Bucket"], c.params["Bucket"]) for c in s3.calls
+        return ", ".join(sorted({role.get(c.params["Bucket"], c.params["Bucket"]) for c in s3_calls
                                  if c.operation.startswith("Put") == writes})) or "none"
 
     record("Security", "on-demand: another bucket named in query, Host and headers",
            "ignored: only SourceBucket read, only ThumbnailBucket written",
            f"{status}; read {buckets(False)}; written {buckets(True)}; "
-           f"keys naming the decoy: {sum('decoy' in c.params['Key'] for c in s3.calls)}")
+           f"keys naming the decoy: {sum('decoy' in c.params['Key'] for c in s3_calls)}")

@@ -20,12 +20,13 @@ from thumbnailer.spec import SizeSpec
 
 from tests import images
 from tests.reliability import record
-from tests.unit.conftest import REPO, S3Stub
+from tests.unit.conftest import CLAIMS, REPO, S3Stub
 from tests.unit.thumbnailer.test_urls import HOSTILE_PATHS
 
 SRC, THUMBS = "unit-source", "unit-thumbs"
 BUCKET_ROLES = {SRC: "SourceBucket", THUMBS: "ThumbnailBucket"}  # how the template names them
-SETTINGS = Settings(SRC, THUMBS, 50 * 1024 * 1024, 100_000_000, cache_control="public, max-age=86400")
+SETTINGS = Settings(SRC, THUMBS, 50 * 1024 * 1024, 100_000_000, cache_control="public, max-age=86400",
+                    claims_table=CLAIMS)
 # As deployed: Configure's sizes plus the template's default OnDemandSizes.
 ALLOW = Allowlist(
     tuple(sizes_from_definition(json.loads((REPO / "statemachine" / "thumbnails.asl.json").read_text()))),
@@ -33,7 +34,8 @@ ALLOW = Allowlist(
 )
 LAND = images.jpeg(640, 480)
 SERVED = b"\xff\xd8 the bytes S3 holds"
-WRITES = {"PutObject", "CopyObject", "DeleteObject", "DeleteObjects", "PutObjectTagging", "PutObjectAcl"}
+WRITES = {"PutObject", "CopyObject", "DeleteObject", "DeleteObjects", "PutObjectTagging", "PutObjectAcl",
+          "PutItem", "UpdateItem", "DeleteItem"}  # the last three: the stems' name claims
 
 
 def answer(path: str, method: str = "GET", **kwargs: Any) -> Response:
@@ -47,7 +49,7 @@ def body_of(resp: Response) -> dict[str, Any]:
 
 def source(s3: S3Stub, key: str, data: bytes = LAND, etag: str = "e1", *, owner: str | None = None) -> None:
     """Finding the source: the stem's name claim (absent, or naming ``owner``), then that key's HEAD."""
-    s3.claim(THUMBS, claim_of(key), owner)
+    s3.claim(stem_of(key), owner)
     s3.head(SRC, owner or key, etag=etag, size=len(data))
 
 
@@ -55,9 +57,9 @@ def nothing_stored(s3: S3Stub, key: str) -> None:
     s3.error("get_object", "NoSuchKey", 404, {"Bucket": THUMBS, "Key": key})
 
 
-def claim_of(key: str) -> str:
-    """Where the name claim of a source key without dots in its folders is kept."""
-    return key.rsplit(".", 1)[0] + ".owner.json"
+def stem_of(key: str) -> str:
+    """The key of the name claim of a source key without dots in its folders."""
+    return key.rsplit(".", 1)[0]
 
 
 def rendered(s3: S3Stub, key: str, thumb: str, data: bytes = LAND, *, first: bool = True,
@@ -65,7 +67,8 @@ def rendered(s3: S3Stub, key: str, thumb: str, data: bytes = LAND, *, first: boo
     """The header judged, the render lease on ``thumb`` taken and the miss confirmed, the pinned
     read, the confirm after rendering and the name claim; the thumbnail's write comes next.
 
-    ``first``: nobody claimed the stem yet (GET, then PUT If-None-Match); else the claim is already ours.
+    ``first``: nobody claimed the stem yet (GetItem, then a conditional PutItem); else the claim is
+    already ours.
     """
     s3.header(SRC, key, data, etag=etag)
     s3.lease(THUMBS, thumb)
@@ -73,9 +76,9 @@ def rendered(s3: S3Stub, key: str, thumb: str, data: bytes = LAND, *, first: boo
     s3.get(SRC, key, data, etag=etag, IfMatch=f'"{etag}"')
     s3.head(SRC, key, etag=etag, size=len(data), IfMatch=f'"{etag}"')
     if first:
-        s3.first_claim(THUMBS, claim_of(key), key)
+        s3.first_claim(stem_of(key), key)
     else:
-        s3.claim(THUMBS, claim_of(key), key)
+        s3.claim(stem_of(key), key)
 
 
 def delivered(s3: S3Stub, key: str, metadata: dict[str, str] | None = None, *, leased: bool = False) -> None:
@@ -91,8 +94,8 @@ def put_keys(s3: S3Stub) -> list[str]:
 
 
 def written(s3: S3Stub) -> dict[str, Any]:
-    """The last thumbnail PutObject (not a lease, not a claim)."""
-    return [p for p in s3.made("PutObject") if not p["Key"].endswith((".rendering", ".owner.json"))][-1]
+    """The last thumbnail PutObject (not a lease)."""
+    return [p for p in s3.made("PutObject") if not p["Key"].endswith(".rendering")][-1]
 
 
 def render_land(s3: S3Stub, path: str = "/pics/land_200x200.jpg") -> tuple[Response, dict[str, Any]]:
@@ -119,8 +122,9 @@ def test_an_allowed_size_is_rendered_stored_tagged_and_served(s3: S3Stub) -> Non
     assert parse_qs(put["Tagging"]) == {"thumbnail": ["yes"], "thumbnail-size": ["200x200"],
                                         "source-etag": ["e1"], "made-by": ["on-demand"]}
     assert put["Metadata"]["source-key"] == "pics/land.jpg"  # what a purge of the source looks for
-    claim = next(p for p in s3.made("PutObject") if p["Key"].endswith(".owner.json"))
-    assert (claim["Key"], claim["IfNoneMatch"]) == ("pics/land.owner.json", "*")
+    (claim,) = s3.made("PutItem")
+    assert (claim["Item"]["stem"], claim["ConditionExpression"]) == ({"S": "pics/land"},
+                                                                      "attribute_not_exists(stem)")
     lease, dropped = s3.made("PutObject")[0], s3.made("DeleteObject")
     assert (lease["Key"], lease["IfNoneMatch"]) == ("pics/land_200x200.jpg.rendering", "*")
     assert [(d["Key"], d["IfMatch"]) for d in dropped] == [("pics/land_200x200.jpg.rendering", '"lease"')]
@@ -139,7 +143,8 @@ def test_the_second_request_serves_what_the_first_stored(s3: S3Stub) -> None:
     delivered(s3, "pics/land_200x200.jpg", metadata=put["Metadata"])
     resp = answer("/pics/land_200x200.jpg")
     assert (resp.status, resp.outcome, resp.body) == (200, "stored", SERVED)
-    assert put_keys(s3) == ["pics/land.owner.json", "pics/land_200x200.jpg"]
+    assert put_keys(s3) == ["pics/land_200x200.jpg"]
+    assert len(s3.made("PutItem")) == 1  # the names claimed once, by the render
 
 
 def test_head_serves_what_is_stored_but_never_renders(s3: S3Stub) -> None:
@@ -177,7 +182,7 @@ def test_a_stale_thumbnail_is_rendered_again_and_replaced_only_if_unchanged(s3: 
 
 def test_a_source_is_found_under_another_extension_and_case(s3: S3Stub) -> None:
     png = images.png_alpha(300, 300)
-    s3.claim(THUMBS, "pics/logo.owner.json")
+    s3.claim("pics/logo")
     for candidate in ("webp", "WEBP", "jpg", "JPG", "jpeg", "JPEG", "png"):
         s3.error("head_object", "404", 404, {"Bucket": SRC, "Key": f"pics/logo.{candidate}"})
     s3.head(SRC, "pics/logo.PNG", etag="e1", size=len(png), content_type="image/png")
@@ -275,13 +280,14 @@ def test_a_missing_source_is_404_after_looking_only_in_the_source_bucket(
     s3: S3Stub, case: str, path: str, stem: str
 ) -> None:
     name = ThumbnailName(stem, 200, 200, "jpg")
-    s3.error("get_object", "NoSuchKey", 404, {"Bucket": THUMBS, "Key": stem + ".owner.json"})
+    s3.claim(stem)
     for _ in ondemand_core.source_candidates(name):
         s3.error("head_object", "404", 404)
     resp, body = _refusal(s3, path, 404)
     assert body["error"] == "source-not-found"
     claim, *heads = s3.calls
-    assert (claim.operation, claim.params) == ("GetObject", {"Bucket": THUMBS, "Key": stem + ".owner.json"})
+    assert (claim.operation, claim.params) == ("GetItem", {"TableName": CLAIMS, "Key": {"stem": {"S": stem}},
+                                                           "ConsistentRead": True})
     assert {c.operation for c in heads} == {"HeadObject"}
     assert {c.params["Bucket"] for c in heads} == {SRC}
     assert {key_stem(c.params["Key"]) for c in heads} == {stem}
@@ -291,12 +297,11 @@ def test_a_missing_source_is_404_after_looking_only_in_the_source_bucket(
     record("Security", f"on-demand path: {case}",
            "404, only the stem's name claim read outside SourceBucket, nothing written",
            f"{_seen(resp, body, s3)}: {', '.join(operations)} of {', '.join(s + '.*' for s in stems)} "
-           f"in {', '.join(buckets)}; claim read: {claim.params['Key']} in "
-           f"{BUCKET_ROLES.get(claim.params['Bucket'], claim.params['Bucket'])}")
+           f"in {', '.join(buckets)}; claim read: {claim.params['Key']['stem']['S']} in NameClaimsTable")
 
 
 def test_a_source_over_the_byte_cap_is_422_before_it_is_read(s3: S3Stub) -> None:
-    s3.claim(THUMBS, "pics/land.owner.json")
+    s3.claim("pics/land")
     s3.head(SRC, "pics/land.jpg", etag="e1", size=SETTINGS.max_source_bytes + 1)
     body = _refused(s3, "/pics/land_200x200.jpg", 422)
     assert body["error"] == "too-many-bytes" and "pics/land.jpg" in body["message"]
@@ -348,7 +353,7 @@ def test_a_claim_taken_by_another_source_mid_render_is_422_name_collision(s3: S3
     nothing_stored(s3, "pics/land_200x200.jpg")
     s3.get(SRC, "pics/land.jpg", LAND, etag="e1", IfMatch='"e1"')
     s3.head(SRC, "pics/land.jpg", etag="e1", size=len(LAND), IfMatch='"e1"')
-    s3.claim(THUMBS, "pics/land.owner.json", "pics/land.png")
+    s3.claim("pics/land", "pics/land.png")
     s3.head(SRC, "pics/land.png", etag="p1", size=10)
     s3.lease_dropped(THUMBS, "pics/land_200x200.jpg")
     resp = answer("/pics/land_200x200.jpg")
@@ -360,7 +365,7 @@ def test_a_claim_taken_by_another_source_mid_render_is_422_name_collision(s3: S3
 @pytest.mark.parametrize("step", ["head", "read"])
 def test_a_throttled_s3_is_503_with_retry_after(s3: S3Stub, step: str) -> None:
     if step == "head":
-        s3.claim(THUMBS, "pics/land.owner.json")
+        s3.claim("pics/land")
         s3.error("head_object", "SlowDown", 503)
     else:
         source(s3, "pics/land.jpg")
@@ -419,11 +424,12 @@ def test_output_is_bounded_by_the_box_and_never_upscaled(
         before = len(s3.calls)
         assert answer("/" + thumb).status == 200
         calls = s3.calls[before:]
-        *claim, put = [c.params for c in calls
-                       if c.operation in WRITES and not c.params["Key"].endswith(".rendering")]
-        assert [c["Key"] for c in claim] == ([f"bounds/{name}.owner.json"] if i == 0 else [])
+        claim = [c.params["Item"]["stem"]["S"] for c in calls if c.operation == "PutItem"]
+        (put,) = [c.params for c in calls if c.operation in WRITES and c.service == "s3"
+                  and not c.params["Key"].endswith(".rendering")]
+        assert claim == ([f"bounds/{name}"] if i == 0 else [])
         assert (put["Bucket"], put["Key"]) == (THUMBS, thumb)
-        assert {c.params["Bucket"] for c in calls} == {SRC, THUMBS}
+        assert {c.params["Bucket"] for c in calls if c.service == "s3"} == {SRC, THUMBS}
         w, h = Image.open(io.BytesIO(put["Body"])).size
         assert 1 <= w <= min(box_w, src_w) and 1 <= h <= min(box_h, src_h), (label, (w, h))
         if spec.fit == "inside":  # the whole image, aspect kept, scaled by at most 1

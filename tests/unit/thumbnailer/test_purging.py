@@ -7,11 +7,11 @@ from typing import Any
 from thumbnailer import purging
 from thumbnailer.settings import Settings
 
-from tests.unit.conftest import S3Stub
+from tests.unit.conftest import CLAIMS, S3Stub
 
-SETTINGS = Settings("src", "thumbs", 50 * 1024 * 1024, 100_000_000)
+SETTINGS = Settings("src", "thumbs", 50 * 1024 * 1024, 100_000_000, claims_table=CLAIMS)
 CAT = "photos/cat.jpg"
-CLAIM = "photos/cat.owner.json"
+STEM = "photos/cat"
 
 
 def listing(s3: S3Stub, prefix: str, *keys: str, token: str | None = None, more: str | None = None) -> None:
@@ -41,9 +41,8 @@ def source_gone(s3: S3Stub, key: str = CAT) -> None:
     s3.error("head_object", "404", 404, {"Bucket": "src", "Key": key})
 
 
-def own_claim_released(s3: S3Stub, key: str = CAT, claim: str = CLAIM) -> None:
-    s3.claim("thumbs", claim, key, etag="c1")
-    s3.stubber.add_response("delete_object", {}, {"Bucket": "thumbs", "Key": claim, "IfMatch": '"c1"'})
+def own_claim_released(s3: S3Stub, key: str = CAT, stem: str = STEM) -> None:
+    s3.release(stem, key)  # one conditional DeleteItem: the claim still names this source
 
 
 # ----------------------------------------------------------------------------- what is purged
@@ -101,9 +100,10 @@ def test_a_claim_that_names_another_source_is_left_alone(s3: S3Stub) -> None:
     listing(s3, "photos/cat_", "photos/cat_128x128.jpg")
     thumb(s3, "photos/cat_128x128.jpg")
     deleted(s3, "photos/cat_128x128.jpg")
-    s3.claim("thumbs", CLAIM, "photos/cat.png")  # cat.png took the names over already
+    s3.release(STEM, CAT, held=False)  # cat.png took the names over already: the condition fails
     assert purging.purge(SETTINGS, CAT).released is False
     assert [c["Key"] for c in s3.made("DeleteObject")] == ["photos/cat_128x128.jpg"]
+    assert s3.made("PutItem") == s3.made("GetItem") == []
 
 
 def test_every_page_of_the_listing_is_looked_through(s3: S3Stub) -> None:
@@ -127,7 +127,7 @@ def test_invalidation_paths_are_exactly_the_purged_keys_url_quoted(s3: S3Stub) -
     thumb(s3, f"{stem}_200x200.webp", source="pics/my%20cat%2A%C3%A9.jpg")
     deleted(s3, f"{stem}_128x128.jpg")
     deleted(s3, f"{stem}_200x200.webp")
-    own_claim_released(s3, key, stem + ".owner.json")
+    own_claim_released(s3, key, stem)
     done = purging.purge(SETTINGS, key)
     assert done.paths == ["/pics/my%20cat%2A%C3%A9_128x128.jpg", "/pics/my%20cat%2A%C3%A9_200x200.webp"]
 
@@ -139,7 +139,7 @@ def test_a_key_with_a_line_break_is_purged_like_any_other(s3: S3Stub) -> None:
     listing(s3, stem + "_", f"{stem}_128x128.jpg")
     thumb(s3, f"{stem}_128x128.jpg", source="odd/two%0Alines.jpg")
     deleted(s3, f"{stem}_128x128.jpg")
-    own_claim_released(s3, key, stem + ".owner.json")
+    own_claim_released(s3, key, stem)
     assert purging.purge(SETTINGS, key).purged == [f"{stem}_128x128.jpg"]
 
 
@@ -152,7 +152,7 @@ def test_a_second_purge_purges_nothing_and_invalidates_nothing(s3: S3Stub) -> No
     first = purging.purge(SETTINGS, CAT)
     source_gone(s3)
     listing(s3, "photos/cat_")
-    s3.claim("thumbs", CLAIM)  # released by the first
+    s3.release(STEM, CAT, held=False)  # released by the first
     again = purging.purge(SETTINGS, CAT)
     assert (first.purged, first.released) == (["photos/cat_128x128.jpg"], True)
     assert (again.purged, again.kept, again.released, again.paths) == ([], [], False, [])
@@ -162,7 +162,7 @@ def test_a_thumbnail_gone_between_listing_and_head_is_skipped(s3: S3Stub) -> Non
     source_gone(s3)
     listing(s3, "photos/cat_", "photos/cat_128x128.jpg")
     s3.error("head_object", "404", 404, {"Bucket": "thumbs", "Key": "photos/cat_128x128.jpg"})
-    s3.claim("thumbs", CLAIM)
+    s3.release(STEM, CAT, held=False)
     assert purging.purge(SETTINGS, CAT).purged == []
 
 

@@ -159,7 +159,6 @@ def test_an_unreadable_expiry_counts_as_expired(s3: S3Stub, expires: str) -> Non
 
 
 @pytest.mark.parametrize("key", [KEY, "a/b.c/x_1x1.webp", "deep/path/photo_4096x4096.avif"])
-def test_the_lease_name_is_never_a_thumbnail_or_a_claim(key: str) -> None:
+def test_the_lease_name_is_never_a_thumbnail(key: str) -> None:
     lease = singleflight.lease_key(key)
     assert parse_thumbnail_key(lease) is None
-    assert not lease.endswith(".owner.json")

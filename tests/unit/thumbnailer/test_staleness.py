@@ -10,9 +10,9 @@ from thumbnailer.settings import Settings
 from thumbnailer.spec import SizeSpec
 
 from tests import images
-from tests.unit.conftest import S3Stub
+from tests.unit.conftest import CLAIMS, S3Stub
 
-SETTINGS = Settings("src", "thumbs", 50 * 1024 * 1024, 100_000_000)
+SETTINGS = Settings("src", "thumbs", 50 * 1024 * 1024, 100_000_000, claims_table=CLAIMS)
 THUMB, SMALL = SizeSpec(128, 128, "cover", "auto"), SizeSpec(256, 256, format="jpeg")
 SPECS = [THUMB, SMALL]
 DATA = images.jpeg(64, 48)
@@ -55,7 +55,7 @@ def stale_and_renderable(s3: S3Stub, key: str, data: bytes = DATA, etag: str = "
     missing(s3, f"{stem}_128x128.jpg")
     missing(s3, f"{stem}_128x128.webp")
     tags(s3, key)
-    s3.claim("thumbs", stem + ".owner.json")
+    s3.claim(stem)
     s3.header("src", key, data, etag=etag)
 
 
@@ -100,7 +100,7 @@ def test_a_batch_sorts_current_stale_and_skipped_by_name(s3: S3Stub) -> None:
     missing(s3, "p/bad_128x128.jpg")
     missing(s3, "p/bad_128x128.webp")
     tags(s3, "p/bad.jpg")
-    s3.claim("thumbs", "p/bad.owner.json", "p/bad.jpg")  # its own claim
+    s3.claim("p/bad", "p/bad.jpg")  # its own claim
     s3.header("src", "p/bad.jpg", images.SVG, etag="e1")  # not an image: Validate would refuse it
     missing(s3, "p/flag_128x128.jpg")
     missing(s3, "p/flag_128x128.webp")
@@ -108,12 +108,12 @@ def test_a_batch_sorts_current_stale_and_skipped_by_name(s3: S3Stub) -> None:
     missing(s3, "p/twin_128x128.jpg")
     missing(s3, "p/twin_128x128.webp")
     tags(s3, "p/twin.png")
-    s3.claim("thumbs", "p/twin.owner.json", "p/twin.jpg")
+    s3.claim("p/twin", "p/twin.jpg")
     s3.head("src", "p/twin.jpg", etag="x", size=10)  # the owner is still there
     missing(s3, "p/gone_128x128.jpg")
     missing(s3, "p/gone_128x128.webp")
     tags(s3, "p/gone.jpg")
-    s3.claim("thumbs", "p/gone.owner.json")
+    s3.claim("p/gone")
     s3.error("get_object", "PreconditionFailed", 412)  # overwritten since the listing
     batch = staleness.check(SETTINGS, items, SPECS, [".jpg", ".PNG"])
     assert batch.to_payload() == {
@@ -127,7 +127,7 @@ def test_a_gone_owner_of_the_names_does_not_keep_a_source_from_rendering(s3: S3S
     missing(s3, "p/twin_128x128.jpg")
     missing(s3, "p/twin_128x128.webp")
     tags(s3, "p/twin.png")
-    s3.claim("thumbs", "p/twin.owner.json", "p/twin.jpg")
+    s3.claim("p/twin", "p/twin.jpg")
     s3.error("head_object", "404", 404, {"Bucket": "src", "Key": "p/twin.jpg"})
     s3.header("src", "p/twin.png", DATA, etag="e1")
     batch = staleness.check(SETTINGS, [listed("p/twin.png")], SPECS)
@@ -138,10 +138,10 @@ def test_an_empty_object_is_skipped_without_reading_it(s3: S3Stub) -> None:
     missing(s3, "p/zero_128x128.jpg")
     missing(s3, "p/zero_128x128.webp")
     tags(s3, "p/zero.jpg")
-    s3.claim("thumbs", "p/zero.owner.json")
+    s3.claim("p/zero")
     batch = staleness.check(SETTINGS, [listed("p/zero.jpg", size=0)], SPECS)
-    assert batch.skipped == {"empty": 1} and s3.made("GetObject") == [
-        {"Bucket": "thumbs", "Key": "p/zero.owner.json"}]
+    assert batch.skipped == {"empty": 1} and s3.made("GetObject") == []
+    assert [c["Key"] for c in s3.made("GetItem")] == [{"stem": {"S": "p/zero"}}]
 
 
 def test_every_key_is_routed_when_the_rule_filters_no_suffix(s3: S3Stub) -> None:
@@ -222,7 +222,7 @@ def test_with_moderation_on_what_rekognition_cannot_read_is_skipped_by_name(s3: 
         missing(s3, "p/pic_128x128.jpg")
         missing(s3, "p/pic_128x128.webp")
         tags(s3, "p/pic.webp")
-        s3.claim("thumbs", "p/pic.owner.json")
+        s3.claim("p/pic")
         s3.header("src", "p/pic.webp", webp, etag="e1")
         batch = staleness.check(SETTINGS, [listed("p/pic.webp", size=len(webp))], SPECS, moderated=moderated)
         assert (batch.skipped, len(batch.stale)) == (({"not-moderatable": 1}, 0) if moderated else ({}, 1))

@@ -359,7 +359,7 @@ def test_get_answers_facts_and_bytes_or_none(s3: S3Stub) -> None:
 
 def test_put_without_tags_or_cache_control_sends_neither(s3: S3Stub) -> None:
     s3.put(etag="c1")
-    assert storage.put("thumbs", "photos/cat.owner.json", b"{}", content_type="application/json",
+    assert storage.put("thumbs", "photos/notes.json", b"{}", content_type="application/json",
                        metadata={}, if_absent=True) == "c1"
     (params,) = s3.made("PutObject")
     assert "Tagging" not in params and "CacheControl" not in params and params["IfNoneMatch"] == "*"

@@ -18,16 +18,17 @@ from thumbnailer.settings import Settings
 from thumbnailer.spec import SizeSpec, parse_size
 
 from tests import images, placeholders
-from tests.unit.conftest import S3Stub
+from tests.unit.conftest import CLAIMS, S3Stub
 
-SETTINGS = Settings("src", "thumbs", 50 * 1024 * 1024, 100_000_000, cache_control="public, max-age=60")
+SETTINGS = Settings("src", "thumbs", 50 * 1024 * 1024, 100_000_000, cache_control="public, max-age=60",
+                    claims_table=CLAIMS)
 DATA = images.jpeg(640, 480)
 SOURCE = PinnedSource("src", "photos/cat.jpg", "e1", None, len(DATA), "jpeg", 640, 480)
 SPEC = SizeSpec(200, 200, name="small")
 JPG = "photos/cat_200x200.jpg"
 WEBP = "photos/cat_200x200.webp"
 PIN = {"IfMatch": '"e1"'}
-CLAIM = "photos/cat.owner.json"  # the stem's name claim, in the thumbnail bucket
+STEM = "photos/cat"  # the key of the stem's name claim, in the claims table
 
 
 def read_and_confirm(s3: S3Stub, data: bytes = DATA) -> None:
@@ -37,13 +38,14 @@ def read_and_confirm(s3: S3Stub, data: bytes = DATA) -> None:
 
 
 def look(s3: S3Stub, owner: str | None = SOURCE.key) -> None:
-    """The one GET of the stem's name claim, made first: ours (already claimed), another's, or none."""
-    s3.claim("thumbs", CLAIM, owner)
+    """The one GetItem of the stem's name claim, made first: ours (already claimed), another's, or none."""
+    s3.claim(STEM, owner)
 
 
 def claim_taken(s3: S3Stub) -> None:
-    """The claim written before the first thumbnail when there was none (If-None-Match; no second GET)."""
-    s3.claim_put("thumbs", CLAIM, SOURCE.key)
+    """The claim written before the first thumbnail when there was none (conditional PutItem; no
+    second GetItem)."""
+    s3.claim_put(STEM, SOURCE.key)
 
 
 def absent(s3: S3Stub, *keys: str) -> None:
@@ -77,9 +79,11 @@ def test_a_missing_thumbnail_is_rendered_and_written_only_if_still_absent(s3: S3
     s3.put(etag="t1")
     (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC])
     assert s3.made("HeadObject") == [{"Bucket": "src", "Key": SOURCE.key, **PIN}]  # only the confirm
-    assert [g["Key"] for g in s3.made("GetObject")] == [CLAIM, SOURCE.key]  # the claim is read once
-    claim, put = s3.made("PutObject")
-    assert claim["Key"] == CLAIM  # the names are claimed before the first thumbnail is written
+    assert [g["Key"] for g in s3.made("GetObject")] == [SOURCE.key]
+    assert [c.operation for c in s3.of("dynamodb")] == ["GetItem", "PutItem"]  # the claim is read once
+    ops = [c.operation for c in s3.calls]
+    assert ops.index("PutItem") < ops.index("PutObject")  # the names are claimed before the first write
+    (put,) = s3.made("PutObject")
     assert (put["Bucket"], put["Key"], put["IfNoneMatch"]) == ("thumbs", JPG, "*")
     assert "IfMatch" not in put
     im = opened(put["Body"])
@@ -166,7 +170,7 @@ def test_a_renamed_spec_still_reuses(s3: S3Stub) -> None:
 def test_a_transparent_source_in_auto_is_looked_for_and_written_as_webp(s3: S3Stub) -> None:
     png = images.png_alpha(400, 300)
     source = replace(SOURCE, key="logos/mark.png", bytes=len(png), format="png")
-    s3.claim("thumbs", "logos/mark.owner.json", source.key)  # claimed before: its names are looked for
+    s3.claim("logos/mark", source.key)  # claimed before: its names are looked for
     absent(s3, "logos/mark_200x200.jpg", "logos/mark_200x200.webp")
     s3.get("src", source.key, png, etag="e1", **PIN)
     s3.head("src", source.key, etag="e1", size=len(png), **PIN)
@@ -187,7 +191,8 @@ def test_several_sizes_share_one_read_and_come_back_in_order(s3: S3Stub) -> None
     made = thumbnails.make(SETTINGS, SOURCE, [small, big])
     assert [(t.key, t.width, t.height) for t in made] == [("photos/cat_100x100.jpg", 100, 75),
                                                          ("photos/cat_400x400.png", 400, 400)]
-    assert [g["Bucket"] for g in s3.made("GetObject")] == ["thumbs", "src"]  # one claim look; one read
+    assert len(s3.made("GetItem")) == 1  # one claim look for the group
+    assert [g["Bucket"] for g in s3.made("GetObject")] == ["src"]  # one read
 
 
 def test_only_the_missing_sizes_are_rendered(s3: S3Stub) -> None:
@@ -223,7 +228,7 @@ def test_a_duplicate_execution_of_a_new_upload_that_wins_both_races_is_reused(s3
     put = made_fresh(s3)
     look(s3, None)
     read_and_confirm(s3)
-    s3.error("put_object", "PreconditionFailed", 412)  # the claim: the duplicate wrote it first
+    s3.claim_put(STEM, SOURCE.key, lost=True)  # the claim: the duplicate wrote it first
     look(s3)  # looked at again: ours
     s3.error("put_object", "PreconditionFailed", 412)  # the thumbnail, If-None-Match
     s3.head("thumbs", JPG, etag="winner", size=77, metadata=put["Metadata"])
@@ -234,7 +239,7 @@ def test_a_duplicate_execution_of_a_new_upload_that_wins_both_races_is_reused(s3
 
 def test_on_demand_writes_without_looking_first(s3: S3Stub) -> None:
     read_and_confirm(s3)
-    s3.first_claim("thumbs", CLAIM, SOURCE.key)  # read after rendering: nothing to look for before
+    s3.first_claim(STEM, SOURCE.key)  # read after rendering: nothing to look for before
     s3.put()
     (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC], made_by="on-demand", reuse=False)
     put = s3.made("PutObject")[-1]
@@ -329,10 +334,10 @@ def test_a_second_source_of_the_same_name_is_refused_before_any_write(s3: S3Stub
 def test_a_key_outside_ascii_is_carried_percent_encoded_and_served_at_a_quoted_path(s3: S3Stub) -> None:
     source = replace(SOURCE, key="photos/café au lait.jpg")
     encoded = "photos/caf%C3%A9%20au%20lait.jpg"  # S3 user metadata is ASCII only
-    s3.claim("thumbs", "photos/café au lait.owner.json")
+    s3.claim("photos/café au lait")
     s3.get("src", source.key, DATA, etag="e1", **PIN)
     s3.head("src", source.key, etag="e1", size=len(DATA), **PIN)
-    s3.claim_put("thumbs", "photos/café au lait.owner.json", source.key, encoded=encoded)
+    s3.claim_put("photos/café au lait", source.key)  # the table holds any UTF-8
     s3.put()
     (thumb,) = thumbnails.make(SETTINGS, source, [SPEC])
     assert s3.made("PutObject")[-1]["Metadata"]["source-key"] == encoded

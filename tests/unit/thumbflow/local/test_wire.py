@@ -112,6 +112,44 @@ def test_conditional_puts_are_decided_one_at_a_time(wire: Wire) -> None:
     assert put_all(conditional=False) > 1
 
 
+def test_dynamodb_item_writes_are_decided_one_at_a_time_and_reads_are_not(wire: Wire) -> None:
+    """moto checks a ConditionExpression, then writes: racing claims (PutItem with
+    attribute_not_exists on one stem) could both win unless the wire serves one at a time."""
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow(event_name: str, request: Any) -> AWSResponse:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"}, RawBody(b"{}"))
+
+    session = boto3.session.Session(aws_access_key_id="DRIVERKEY", aws_secret_access_key="x",
+                                    region_name="us-east-1")
+    client = session.client("dynamodb", config=boto3.session.Config(retries={"total_max_attempts": 1}))
+    client.meta.events.register("before-send", lambda request, event_name, **kw: wire.serve(
+        event_name, request, wire.caller_of(request.headers), slow))
+    key = {"stem": {"S": "photos/cat"}}
+
+    def most_at_once(call: Callable[..., Any], **kwargs: Any) -> int:
+        most[0] = 0
+        threads = [threading.Thread(target=call, kwargs=kwargs) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return most[0]
+
+    assert most_at_once(client.put_item, TableName="t", Item={**key, "source": {"S": "photos/cat.jpg"}},
+                        ConditionExpression="attribute_not_exists(stem)") == 1
+    assert most_at_once(client.delete_item, TableName="t", Key=key) == 1
+    assert most_at_once(client.get_item, TableName="t", Key=key, ConsistentRead=True) > 1
+    assert wire.counts(DRIVER)[("dynamodb", "PutItem")] == 4
+
+
 def test_hooks_run_before_and_after_serving_and_their_errors_surface(wire: Wire) -> None:
     order: list[str] = []
 
