@@ -20,21 +20,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import gcpause, interpreter, programs, rekognition, routes, sdkdata
-from .deploy import (
-    ACCOUNT,
-    MAIN_WORKFLOW,
-    REGION,
-    Deployed,
-    Deployer,
-    physical_names,
-    pseudo_parameters,
-    workflow_functions,
-)
+from .deploy import MAIN_WORKFLOW, Deployed, Deployer
 from .distributions import Distributions
 from .events import Delivery
 from .forkserver import ForkServer, take_early
 from .lambdas import Fault, FunctionSpec, Lambdas, ThrottledError
 from .logsink import LogSink
+from .names import ACCOUNT, REGION, physical_names, pseudo_parameters, workflow_functions
 from .observe import TERMINAL as TERMINAL  # re-exported: callers import it from here
 from .observe import Alert as Alert
 from .observe import Observing

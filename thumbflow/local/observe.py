@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .deploy import ACCOUNT, REGION
+from .names import ACCOUNT, REGION
 
 if TYPE_CHECKING:
     from .deploy import Deployed

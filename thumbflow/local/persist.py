@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .cloud import LocalCloud
-from .deploy import ACCOUNT
+from .names import ACCOUNT
 
 PARTITION = "aws"
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from thumbflow.local.deploy import lambda_environment, physical_names, workflow_functions
+from thumbflow.local.deploy import lambda_environment
+from thumbflow.local.names import physical_names, workflow_functions
 from thumbflow.local.template import TemplateError, load_template
 
 ROOT = Path(__file__).resolve().parents[4]
