@@ -53,12 +53,19 @@ def passed_moderation(settings: Settings, source: storage.ObjectInfo, allow: All
     it at these bytes: its first Configure size, made by the workflow from this ETag, is stored.
 
     A flagged source, one Rekognition cannot read (refused ``not-moderatable``) and one whose
-    execution has not finished yet have none, so a URL is never a way round moderation.
+    execution has not finished yet have none, so a URL is never a way round moderation. Only
+    the bytes and the maker are checked, not the spec: a thumbnail made before a change of
+    the size (or of the engine) still says moderation passed these bytes.
     """
     if not allow.configured:
         return False
-    made = thumbnails.find_existing(settings, source, allow.configured[0], {})
-    return made is not None and made.tags.get("made-by") == "workflow"
+    first = allow.configured[0]
+    for fmt in formats.candidates(first.format):
+        key = thumbnail_key(source.key, first.width, first.height, fmt.extension)
+        info = storage.head(settings.thumbnail_bucket, key)
+        if info is not None and info.metadata.get("source-etag") == source.etag:
+            return info.metadata.get("made-by") == "workflow"
+    return False
 
 
 def _image(body: bytes, info: storage.ObjectInfo, settings: Settings, outcome: str) -> Response:

@@ -142,6 +142,10 @@ def _write(settings: Settings, source_key: str, seen: Claim | None) -> None:
     elif seen.owner is None:  # unreadable: replaced only while it still is
         condition = {"ConditionExpression": "attribute_exists(stem) AND NOT attribute_type(#src, :s)",
                      "ExpressionAttributeNames": _NAMES, "ExpressionAttributeValues": {":s": {"S": "S"}}}
+    elif seen.owner == source_key:  # kept: still ours, or released meanwhile (by a purge) and ours again
+        condition = {"ConditionExpression": "attribute_not_exists(stem) OR #src = :seen",
+                     "ExpressionAttributeNames": _NAMES,
+                     "ExpressionAttributeValues": {":seen": {"S": source_key}}}
     else:
         condition = {"ConditionExpression": "#src = :seen", "ExpressionAttributeNames": _NAMES,
                      "ExpressionAttributeValues": {":seen": {"S": seen.owner}}}
@@ -155,16 +159,22 @@ _UNREAD = Claim(None)
 def claim(settings: Settings, source_key: str, looked: Claim | None = _UNREAD) -> None:
     """Make ``source_key`` the owner of its stem's thumbnail names, or refuse it by name.
 
-    ``looked``: what ``look`` just found, so the first attempt need not read the claim again.
+    ``looked``: what ``look`` found before rendering, so the claim need not be read again. It
+    may be stale by then (a purge of the previous upload under this key can release the claim
+    while this one renders), so a claim ``looked`` says is ours is written again, on the
+    condition that it is still ours or nobody's: never are thumbnails stored under no claim.
     """
     for attempt in range(ATTEMPTS):
-        found = look(settings, source_key) if attempt or looked is _UNREAD else looked
+        stale = not attempt and looked is not _UNREAD
+        found = looked if stale else look(settings, source_key)
         try:
             if found is None:
                 _write(settings, source_key, None)
                 return
             owner = found.owner
             if owner == source_key:
+                if stale:
+                    _write(settings, source_key, found)
                 return
             if owner is not None and storage.head(settings.source_bucket, owner) is not None:
                 raise ImageRejected(

@@ -12,11 +12,13 @@ failure is retried without re-running the deletes.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from . import ownership, storage
+from .errors import ImageRejected
 from .naming import key_stem, parse_thumbnail_key
 from .settings import Settings
 
@@ -71,4 +73,10 @@ def purge(settings: Settings, source_key: str) -> Purge:
         elif storage.delete(settings.thumbnail_bucket, key, if_match=info.etag):
             purged.append(key)
     released = current is None and ownership.release(settings, source_key)
+    if released and storage.head(settings.source_bucket, source_key) is not None:
+        # Uploaded again while this purge ran: its execution may have read the claim before the
+        # release and stored its thumbnails after it. The key is in use again: claim it back
+        # (unless another source with the stem claimed it meanwhile: then the names are its).
+        with suppress(ImageRejected):
+            ownership.claim(settings, source_key)
     return Purge(settings.source_bucket, source_key, sorted(purged), sorted(kept), released)

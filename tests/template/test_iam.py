@@ -135,12 +135,15 @@ EXPECTED_GRANTS: dict[str, set[Grant]] = {
     # purging.purge: HEAD the source (is it back?), list and HEAD the stem's thumbnails, delete
     # them conditionally (If-Match: needs s3:GetObject too,
     # https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-delete-enforce.html), and
-    # release the name claim with one conditional DeleteItem (never reads or writes one).
+    # release the name claim with one conditional DeleteItem; a key uploaded again meanwhile
+    # gets it back (GetItem, then a conditional PutItem, as the renderers claim).
     "PurgeFunction": {
         ("s3:GetObject", "SourceBucket/*", ""),
         ("s3:GetObject", "ThumbnailBucket/*", ""),
         ("s3:DeleteObject", "ThumbnailBucket/*", ""),
         ("dynamodb:DeleteItem", "NameClaimsTable", ""),
+        ("dynamodb:GetItem", "NameClaimsTable", ""),
+        ("dynamodb:PutItem", "NameClaimsTable", ""),
     }
     | LIST_BOTH_BUCKETS
     | SAM_XRAY_INLINE_GRANTS,
@@ -385,19 +388,21 @@ def test_name_claims_are_items_of_one_table_only_renderers_write_and_the_purge_d
     all_grants: dict[str, set[Grant]],
 ) -> None:
     """Every DynamoDB grant is an item action on NameClaimsTable: the renderers look and claim,
-    the backfill looks, the purge releases; no Scan, Query, UpdateItem or table action."""
+    the backfill looks, the purge releases (and claims back for a key uploaded again while it
+    ran); no Scan, Query, UpdateItem or table action."""
     grants = sorted((owner, action, resource) for owner, owner_grants in all_grants.items()
                     for action, resource, _ in owner_grants if action.startswith("dynamodb:"))
     assert {resource for _, _, resource in grants} == {"NameClaimsTable"}
     by_action: dict[str, set[str]] = {}
     for owner, action, _ in grants:
         by_action.setdefault(action, set()).add(owner)
-    assert by_action == {"dynamodb:GetItem": {"ResizeFunction", "OnDemandFunction", "BackfillFunction"},
-                         "dynamodb:PutItem": {"ResizeFunction", "OnDemandFunction"},
-                         "dynamodb:DeleteItem": {"PurgeFunction"}}
+    assert by_action == {
+        "dynamodb:GetItem": {"ResizeFunction", "OnDemandFunction", "BackfillFunction", "PurgeFunction"},
+        "dynamodb:PutItem": {"ResizeFunction", "OnDemandFunction", "PurgeFunction"},
+        "dynamodb:DeleteItem": {"PurgeFunction"}}
     record("Security", "IAM: the name-claims table",
-           "GetItem/PutItem by the renderers, GetItem by the backfill, DeleteItem by the purge, on "
-           "NameClaimsTable only", listed(grants))
+           "GetItem/PutItem by the renderers and the purge (claiming back), GetItem by the backfill, "
+           "DeleteItem by the purge, on NameClaimsTable only", listed(grants))
 
 
 def test_only_the_purge_deletes_and_only_thumbnails(all_grants: dict[str, set[Grant]]) -> None:

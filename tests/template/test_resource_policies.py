@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from thumbnailer import singleflight
 from thumbnailer.spec import parse_sizes
 from thumbnailer.thumbnails import thumbnail_tags
 
@@ -78,9 +79,9 @@ def test_bucket_policy_denies_plain_http(translated: dict[str, Any], bucket: str
            f"{denial['Condition']['Bool']['aws:SecureTransport']}, on {', '.join(sorted(covered))}")
 
 
-def test_expiry_only_touches_tagged_thumbnails_and_empty_leases(translated: dict[str, Any]) -> None:
-    """Expiry selects thumbnails by their thumbnail=yes tag, and abandoned render leases by being
-    empty (a lease has no bytes; a thumbnail always has some); nothing else."""
+def test_expiry_only_touches_tagged_thumbnails_and_tagged_leases(translated: dict[str, Any]) -> None:
+    """Expiry selects thumbnails by their thumbnail=yes tag and abandoned render leases by the
+    tag the resizer writes them with (``singleflight.LEASE_TAGS``); nothing else."""
     rules = translated["Resources"]["ThumbnailBucket"]["Properties"]["LifecycleConfiguration"][
         "Rules"
     ]
@@ -89,12 +90,16 @@ def test_expiry_only_touches_tagged_thumbnails_and_empty_leases(translated: dict
     thumbs, leases = expiring["ExpireThumbnails"], expiring["ExpireAbandonedRenderLeases"]
     assert thumbs["TagFilters"] == [{"Key": "thumbnail", "Value": "yes"}]
     assert "Prefix" not in thumbs
-    assert (leases["Status"], leases["ObjectSizeLessThan"]) == ("Enabled", 1)
-    assert not {"Prefix", "TagFilters", "ObjectSizeGreaterThan"} & set(leases)
+    lease_tags = [{"Key": k, "Value": v} for k, v in singleflight.LEASE_TAGS.items()]
+    assert (leases["Status"], leases["TagFilters"]) == ("Enabled", lease_tags)
+    assert not {"Prefix", "ObjectSizeLessThan", "ObjectSizeGreaterThan"} & set(leases)
+    assert not set(singleflight.LEASE_TAGS) & set(thumbnail_tags(parse_sizes([{"width": 1, "height": 1}])[0],
+                                                                   "e", "workflow"))
     record("Security", "ThumbnailBucket: what expires",
-           "tag thumbnail=yes (when ThumbnailExpirationDays is set), and empty objects (render leases)",
+           "tag thumbnail=yes (when ThumbnailExpirationDays is set), and tag thumbflow-lease=yes "
+           "(render leases)",
            f"{', '.join(sorted(expiring))}: tags {thumbs['TagFilters']}, "
-           f"under {leases['ObjectSizeLessThan']} byte after {leases['ExpirationInDays']} day")
+           f"{leases['TagFilters']} after {leases['ExpirationInDays']} day")
 
 
 @pytest.mark.parametrize("bucket", BUCKETS)
@@ -164,7 +169,7 @@ def test_served_tag_is_the_one_thumbnails_carry(
               for key, value in grant["Condition"]["StringEquals"].items()
               if key.startswith("s3:ExistingObjectTag/")}
     rules = translated["Resources"]["ThumbnailBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
-    expired = {f["Key"]: f["Value"] for r in rules for f in r.get("TagFilters", [])}
+    expired = {f["Key"]: f["Value"] for r in rules if r["Id"] == "ExpireThumbnails" for f in r["TagFilters"]}
     configure = definitions["ThumbnailWorkflow"]["States"]["Configure"]["Parameters"]["config"]
     spec = parse_sizes(configure["sizes"])[0]
     written = thumbnail_tags(spec, "0" * 32, "workflow")

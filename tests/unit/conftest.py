@@ -215,7 +215,7 @@ class S3Stub:
         """The conditional PutItem of a claim naming ``source_key``: only if the stem is unclaimed,
         or (``seen``) only while ``seen`` still owns it, to take over. ``lost``: the condition failed."""
         expected = {"TableName": table, "Item": claim_item(stem, source_key),
-                    **claim_condition(seen)}
+                    **claim_condition(seen, source_key)}
         if lost:
             self.claims.add_client_error("put_item", service_error_code="ConditionalCheckFailedException",
                                          service_message="The conditional request failed",
@@ -246,10 +246,12 @@ class S3Stub:
                                      http_status_code=status)
 
     def lease(self, bucket: str, thumbnail_key: str, *, etag: str = "lease") -> None:
-        """The on-demand render lease won: an empty ``<key>.rendering`` written If-None-Match."""
+        """The on-demand render lease won: ``<key>.rendering`` (a random token, tagged as a lease)
+        written If-None-Match."""
         self.stubber.add_response("put_object", {"ETag": f'"{etag}"'}, {
-            "Bucket": bucket, "Key": thumbnail_key + ".rendering", "Body": b"",
-            "ContentType": "text/plain", "Metadata": {"expires": ANY}, "IfNoneMatch": "*"})
+            "Bucket": bucket, "Key": thumbnail_key + ".rendering", "Body": ANY,
+            "ContentType": "text/plain", "Metadata": {"expires": ANY}, "Tagging": "thumbflow-lease=yes",
+            "IfNoneMatch": "*"})
 
     def lease_dropped(self, bucket: str, thumbnail_key: str, *, etag: str = "lease") -> None:
         """The lease removed after the render, only while it is still the one this request wrote."""
@@ -289,10 +291,15 @@ class S3Stub:
         return [c for c in self.calls if c.service == service]
 
 
-def claim_condition(seen: str | None) -> dict[str, Any]:
-    """The condition of a claim's PutItem: the stem unclaimed, or still owned by ``seen``."""
+def claim_condition(seen: str | None, source_key: str | None = None) -> dict[str, Any]:
+    """The condition of a claim's PutItem: the stem unclaimed, or still owned by ``seen`` (when
+    ``seen`` is the source itself, its claim kept: still its own, or nobody's)."""
     if seen is None:
         return {"ConditionExpression": "attribute_not_exists(stem)"}
+    if seen == source_key:
+        return {"ConditionExpression": "attribute_not_exists(stem) OR #src = :seen",
+                "ExpressionAttributeNames": {"#src": "source"},
+                "ExpressionAttributeValues": {":seen": {"S": seen}}}
     return {"ConditionExpression": "#src = :seen", "ExpressionAttributeNames": {"#src": "source"},
             "ExpressionAttributeValues": {":seen": {"S": seen}}}
 

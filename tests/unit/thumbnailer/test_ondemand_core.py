@@ -447,11 +447,12 @@ MODERATED = Allowlist(ALLOW.configured, ALLOW.extra, moderated=True)
 FIRST = ALLOW.configured[0]  # the workflow's first size: what says the workflow passed a source
 
 
-def workflow_made(s3: S3Stub, key: str, *, etag: str = "e1", made_by: str = "workflow") -> None:
+def workflow_made(s3: S3Stub, key: str, *, etag: str = "e1", made_by: str = "workflow",
+                  spec: str | None = None) -> None:
     """The first Configure size as the workflow stores it (format auto: first a .jpg is looked at)."""
     stem = key.rsplit(".", 1)[0]
     s3.head(THUMBS, f"{stem}_{FIRST.width}x{FIRST.height}.jpg", etag="w1", size=3000,
-            metadata={"source-etag": etag, "spec": thumbnails.spec_digest(FIRST), "made-by": made_by,
+            metadata={"source-etag": etag, "spec": spec or thumbnails.spec_digest(FIRST), "made-by": made_by,
                       "width": str(FIRST.width), "height": str(FIRST.height), "format": "jpeg"})
 
 
@@ -479,6 +480,19 @@ def test_with_moderation_on_a_source_the_workflow_made_at_these_bytes_is_rendere
     source(s3, "pics/land.jpg")
     nothing_stored(s3, "pics/land_200x200.jpg")
     workflow_made(s3, "pics/land.jpg")
+    rendered(s3, "pics/land.jpg", "pics/land_200x200.jpg")
+    s3.put(etag="t1")
+    delivered(s3, "pics/land_200x200.jpg", leased=True)
+    resp = ondemand_core.answer("/pics/land_200x200.jpg", "GET", settings=SETTINGS, allow=MODERATED)
+    assert (resp.status, resp.outcome) == (200, "rendered")
+
+
+def test_moderation_passed_under_an_older_spec_still_counts(s3: S3Stub) -> None:
+    """The gate asks whether moderation passed these bytes, not whether the size is current: a
+    thumbnail made before an engine upgrade or a Configure edit still says so."""
+    source(s3, "pics/land.jpg")
+    nothing_stored(s3, "pics/land_200x200.jpg")
+    workflow_made(s3, "pics/land.jpg", spec="an-older-digest")
     rendered(s3, "pics/land.jpg", "pics/land_200x200.jpg")
     s3.put(etag="t1")
     delivered(s3, "pics/land_200x200.jpg", leased=True)

@@ -132,9 +132,28 @@ def test_a_look_gone_stale_is_corrected_by_the_conditional_write(s3: S3Stub) -> 
         ownership.claim(SETTINGS, JPG, looked=None)
 
 
-def test_a_looked_at_claim_of_ones_own_writes_nothing(s3: S3Stub) -> None:
+def test_a_claim_looked_at_before_rendering_is_kept_by_writing_it_again(s3: S3Stub) -> None:
+    """What ``look`` saw before the render may be stale (a purge of the previous upload may have
+    released it): written again, on the condition that it is still ours or nobody's."""
+    s3.claim_put(STEM, JPG, seen=JPG)
     ownership.claim(SETTINGS, JPG, looked=ownership.Claim(JPG))
-    assert s3.calls == []
+    (put,) = s3.made("PutItem")
+    assert put["ConditionExpression"] == "attribute_not_exists(stem) OR #src = :seen"
+    assert s3.made("GetItem") == []
+
+
+def test_a_kept_claim_another_source_took_meanwhile_is_a_collision(s3: S3Stub) -> None:
+    s3.claim_put(STEM, JPG, seen=JPG, lost=True)  # released, then claimed by cat.png
+    s3.claim(STEM, PNG)
+    owner_exists(s3, PNG)
+    with pytest.raises(ImageRejected, match="name-collision"):
+        ownership.claim(SETTINGS, JPG, looked=ownership.Claim(JPG))
+
+
+def test_a_claim_read_just_now_is_not_written_again(s3: S3Stub) -> None:
+    s3.claim(STEM, JPG)
+    ownership.claim(SETTINGS, JPG)
+    assert s3.made("PutItem") == []
 
 
 def test_a_race_lost_on_a_first_claim_reads_again_and_meets_the_winner(s3: S3Stub) -> None:

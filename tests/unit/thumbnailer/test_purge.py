@@ -53,6 +53,7 @@ def purges_one(s3: S3Stub, key: str = "up/cat.jpg", stem: str = "up/cat") -> Non
     s3.stubber.add_response("delete_object", {}, {"Bucket": THUMBS, "Key": f"{stem}_128x128.jpg",
                                                   "IfMatch": '"t1"'})
     s3.release(stem, key)
+    s3.error("head_object", "404", 404, {"Bucket": SOURCE, "Key": key})  # still free after the release
 
 
 def test_a_deleted_source_is_purged_and_the_answer_has_what_the_definition_reads(

@@ -43,6 +43,7 @@ def source_gone(s3: S3Stub, key: str = CAT) -> None:
 
 def own_claim_released(s3: S3Stub, key: str = CAT, stem: str = STEM) -> None:
     s3.release(stem, key)  # one conditional DeleteItem: the claim still names this source
+    source_gone(s3, key)  # and the key is still free after it: nobody uploaded it again meanwhile
 
 
 # ----------------------------------------------------------------------------- what is purged
@@ -104,6 +105,22 @@ def test_a_claim_that_names_another_source_is_left_alone(s3: S3Stub) -> None:
     assert purging.purge(SETTINGS, CAT).released is False
     assert [c["Key"] for c in s3.made("DeleteObject")] == ["photos/cat_128x128.jpg"]
     assert s3.made("PutItem") == s3.made("GetItem") == []
+
+
+def test_a_key_uploaded_again_while_the_purge_ran_gets_its_claim_back(s3: S3Stub) -> None:
+    """The re-upload's execution may have read the claim before the release and store its
+    thumbnails after it: with the key in use again, the purge claims it back for it."""
+    source_gone(s3)
+    listing(s3, "photos/cat_", "photos/cat_128x128.jpg")
+    thumb(s3, "photos/cat_128x128.jpg")
+    deleted(s3, "photos/cat_128x128.jpg")
+    s3.release(STEM, CAT)
+    s3.head("src", CAT, etag="e2", size=10)  # uploaded again meanwhile
+    s3.first_claim(STEM, CAT)
+    done = purging.purge(SETTINGS, CAT)
+    assert done.purged == ["photos/cat_128x128.jpg"]
+    (put,) = s3.made("PutItem")
+    assert put["Item"]["source"] == {"S": CAT} and put["ConditionExpression"] == "attribute_not_exists(stem)"
 
 
 def test_every_page_of_the_listing_is_looked_through(s3: S3Stub) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from botocore.stub import ANY
-from thumbnailer import singleflight
+from thumbnailer import singleflight, storage
 from thumbnailer.naming import parse_thumbnail_key
 from thumbnailer.settings import Settings
 
@@ -56,8 +56,8 @@ def once(probe: Probe, clock: Clock) -> object | None:
 
 def lost(s3: S3Stub) -> None:
     s3.error("put_object", "PreconditionFailed", 412,
-             {"Bucket": THUMBS, "Key": LEASE, "Body": b"", "ContentType": "text/plain",
-              "Metadata": {"expires": ANY}, "IfNoneMatch": "*"})
+             {"Bucket": THUMBS, "Key": LEASE, "Body": ANY, "ContentType": "text/plain",
+              "Metadata": {"expires": ANY}, "Tagging": "thumbflow-lease=yes", "IfNoneMatch": "*"})
 
 
 def held(s3: S3Stub, expires: float) -> None:
@@ -109,8 +109,8 @@ def test_a_dead_holders_lease_is_taken_over_with_if_match(s3: S3Stub) -> None:
     lost(s3)
     held(s3, clock.now - 1)  # expired: its holder outlived the function's timeout
     s3.stubber.add_response("put_object", {"ETag": '"mine"'}, {
-        "Bucket": THUMBS, "Key": LEASE, "Body": b"", "ContentType": "text/plain",
-        "Metadata": {"expires": ANY}, "IfMatch": '"theirs"'})
+        "Bucket": THUMBS, "Key": LEASE, "Body": ANY, "ContentType": "text/plain",
+        "Metadata": {"expires": ANY}, "Tagging": "thumbflow-lease=yes", "IfMatch": '"theirs"'})
     s3.lease_dropped(THUMBS, KEY, etag="mine")
     assert once(probe, clock) == "rendered"
     assert probe.renders == 1
@@ -145,6 +145,52 @@ def test_a_waiter_gives_up_after_the_wait_bound(s3: S3Stub) -> None:
     assert once(probe, clock) is None
     assert probe.renders == 0
     assert sum(clock.slept) == pytest.approx(singleflight.WAIT_SECONDS)
+
+
+def test_the_wait_is_bounded_by_the_clock_when_each_look_takes_time(
+    s3: S3Stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each step also asks S3 twice: a waiter still gives up after WAIT_SECONDS of real time,
+    well inside the function's timeout, instead of after that many steps of sleep."""
+    clock = Clock()
+    heads: list[str] = []
+
+    def slow_head(bucket: str, key: str, *args: object, **kwargs: object) -> storage.ObjectInfo:
+        clock.now += 0.15  # a HEAD that takes 150 ms
+        heads.append(key)
+        return storage.ObjectInfo(bucket, key, "theirs", 32, metadata={"expires": f"{clock.now + 1e4}"})
+
+    class Slow(Probe):
+        def ready(self) -> object | None:
+            clock.now += 0.15  # and a GET that takes as long
+            return super().ready()
+
+    monkeypatch.setattr(singleflight.storage, "head", slow_head)
+    lost(s3)
+    start = clock.now
+    assert once(Slow(), clock) is None
+    steps = round(singleflight.WAIT_SECONDS / singleflight.WAIT_STEP_SECONDS)
+    assert clock.now - start <= singleflight.WAIT_SECONDS + 0.5  # one step past the deadline at most
+    assert 0 < len(heads) < steps / 3  # 0.4 s a step: about 50 steps, not 200
+
+
+def test_each_lease_is_its_own_so_if_match_tells_them_apart(s3: S3Stub) -> None:
+    """Two leases' bodies differ, so their ETags do (an empty body would give every lease the
+    same ETag, and If-Match would not tell a taken-over lease from the one it replaced)."""
+    for etag in ("a", "b"):
+        s3.lease(THUMBS, KEY, etag=etag)
+        s3.lease_dropped(THUMBS, KEY, etag=etag)
+        singleflight.once(SETTINGS, KEY, Probe().render, Probe().ready, clock=Clock(), sleep=Clock().sleep)
+    first, second = (p["Body"] for p in s3.made("PutObject"))
+    assert first != second and len(first) >= 16
+
+
+def test_a_key_with_no_room_for_a_lease_renders_without_one(s3: S3Stub) -> None:
+    key = "k" * (1024 - len(".jpg") - 4) + ".jpg"  # a thumbnail key within S3's 1,024 bytes
+    probe = Probe()
+    done = singleflight.once(SETTINGS, key, probe.render, probe.ready, clock=Clock(), sleep=Clock().sleep)
+    assert done == "rendered"
+    assert s3.calls == []
 
 
 @pytest.mark.parametrize("expires", ["", "soon", "1e400x"])

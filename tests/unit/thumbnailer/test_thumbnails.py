@@ -42,6 +42,12 @@ def look(s3: S3Stub, owner: str | None = SOURCE.key) -> None:
     s3.claim(STEM, owner)
 
 
+def claim_kept(s3: S3Stub, stem: str = STEM, key: str = SOURCE.key) -> None:
+    """The claim ``look`` found ours before rendering, written again after it: still ours, or
+    nobody's (a purge of the previous upload may have released it meanwhile)."""
+    s3.claim_put(stem, key, seen=key)
+
+
 def claim_taken(s3: S3Stub) -> None:
     """The claim written before the first thumbnail when there was none (conditional PutItem; no
     second GetItem)."""
@@ -139,7 +145,8 @@ def test_a_thumbnail_of_other_bytes_is_overwritten_only_if_unchanged(s3: S3Stub)
     look(s3)
     s3.head("thumbs", JPG, etag="t1", size=1, metadata={**put["Metadata"], "source-etag": "older"})
     absent(s3, WEBP)
-    read_and_confirm(s3)  # the claim is already ours: nothing to write
+    read_and_confirm(s3)
+    claim_kept(s3)  # the claim is already ours: written again on that condition
     s3.put(etag="t2")
     (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC])
     again = s3.made("PutObject")[-1]
@@ -156,6 +163,7 @@ def test_a_changed_spec_renders_again(s3: S3Stub, change: dict[str, Any]) -> Non
     if changed.format == "auto":
         absent(s3, WEBP)
     read_and_confirm(s3)
+    claim_kept(s3)
     s3.put()
     assert thumbnails.make(SETTINGS, SOURCE, [changed])[0].reused is False
 
@@ -174,6 +182,7 @@ def test_a_transparent_source_in_auto_is_looked_for_and_written_as_webp(s3: S3St
     absent(s3, "logos/mark_200x200.jpg", "logos/mark_200x200.webp")
     s3.get("src", source.key, png, etag="e1", **PIN)
     s3.head("src", source.key, etag="e1", size=len(png), **PIN)
+    claim_kept(s3, "logos/mark", source.key)
     s3.put()
     (thumb,) = thumbnails.make(SETTINGS, source, [SPEC])
     put = s3.made("PutObject")[-1]
@@ -202,6 +211,7 @@ def test_only_the_missing_sizes_are_rendered(s3: S3Stub) -> None:
     s3.head("thumbs", JPG, etag="t1", size=9, metadata=put["Metadata"])
     absent(s3, "photos/cat_64x64.jpg")
     read_and_confirm(s3)
+    claim_kept(s3)
     s3.put()
     made = thumbnails.make(SETTINGS, SOURCE, [SPEC, other])
     assert [t.reused for t in made] == [True, False]
@@ -256,6 +266,7 @@ def test_a_write_lost_to_a_duplicate_execution_reuses_the_winner(s3: S3Stub) -> 
     look(s3)
     absent(s3, JPG, WEBP)
     read_and_confirm(s3)
+    claim_kept(s3)
     s3.error("put_object", "PreconditionFailed", 412)
     s3.head("thumbs", JPG, etag="winner", size=77, metadata=put["Metadata"])
     (thumb,) = thumbnails.make(SETTINGS, SOURCE, [SPEC])
@@ -267,6 +278,7 @@ def test_a_write_lost_to_another_upload_retries_over_it_while_the_source_is_curr
     look(s3)
     absent(s3, JPG, WEBP)
     read_and_confirm(s3)
+    claim_kept(s3)
     s3.error("put_object", "ConditionalRequestConflict", 409)
     s3.head("thumbs", JPG, etag="theirs", size=5, metadata={**put["Metadata"], "source-etag": "other"})
     s3.head("src", SOURCE.key, etag="e1", size=len(DATA), **PIN)  # still our bytes
