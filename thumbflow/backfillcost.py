@@ -13,6 +13,7 @@ measured. A source the backfill finds stale then costs what an upload costs
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -87,10 +88,16 @@ def report(measured: Mapping[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    as_json = "--json" in args
-    paths = [a for a in args if a != "--json"] or [str(repo_root() / "samples")]
-    prices = cost.load_prices(None)
+    parser = argparse.ArgumentParser(
+        prog="python -m thumbflow.backfillcost",
+        description="dollars per million sources for a backfill that finds them current, measured "
+                    "in local mode (always on empty buckets)")
+    parser.add_argument("paths", nargs="*", help="images to upload first (default: the bundled samples)")
+    parser.add_argument("--json", action="store_true", help="print the measurement as JSON")
+    parser.add_argument("--prices", type=Path, help="price table (default: thumbflow/prices.json)")
+    args = parser.parse_args(argv)
+    paths = args.paths or [str(repo_root() / "samples")]
+    prices = cost.load_prices(args.prices)
     log = Path(".thumbflow/lambda.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "a", encoding="utf-8") as sink, LocalCloud(log=sink) as cloud:
@@ -100,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for arn, _ in cloud.started[before:]:
                 cloud.wait(arn)
         measured = measure(cloud, prices)
-    print(json.dumps(measured) if as_json else report(measured))
+    print(json.dumps(measured) if args.json else report(measured))
     return 0
 
 

@@ -16,15 +16,12 @@ crop the stored thumbnail would then keep.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import admission
+from . import admission, clients
 from .errors import TransientError
 from .records import PinnedSource
 from .spec import SizeSpec
@@ -38,18 +35,7 @@ _TRANSIENT = frozenset({
     "ServiceUnavailable",
 })
 
-_client_lock = threading.Lock()
-_client: Any = None
-
-
-def rekognition() -> Any:
-    """One client per process, made on first use (a deployment without faces never makes it)."""
-    global _client
-    with _client_lock:
-        if _client is None:
-            retries = Config(retries={"mode": "standard", "max_attempts": 3})
-            _client = boto3.client("rekognition", config=retries)
-        return _client
+rekognition = clients.Lazy("rekognition")  # made only when face-aware crops are on
 
 
 def enabled() -> bool:

@@ -16,17 +16,14 @@ conditional PUT, about a seventh of the price.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import storage
+from . import clients, storage
 from .errors import ConfigError, ImageRejected, TransientError
 from .naming import key_stem
 from .settings import Settings
@@ -41,20 +38,10 @@ _TRANSIENT_CODES = frozenset({
 # ``source`` is a DynamoDB reserved word: expressions name it through #src.
 _NAMES = {"#src": "source"}
 
-_client_lock = threading.Lock()
-_client: Any = None
 T = TypeVar("T")
 
 
-def dynamodb() -> Any:
-    """One client per process, made on first use (as ``storage.s3()``)."""
-    global _client
-    with _client_lock:
-        if _client is None:
-            _client = boto3.client(
-                "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3})
-            )
-        return _client
+dynamodb = clients.Lazy("dynamodb")
 
 
 class _Conflict(Exception):

@@ -8,16 +8,14 @@ a named ``ImageRejected`` (neither is retried).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote, unquote_plus
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import clients
 from .errors import ImageRejected, SourceChanged, TransientError
 
 _TRANSIENT_CODES = frozenset(
@@ -40,19 +38,7 @@ _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion"})
 # conditional write to the same key won the race (409).
 _CONFLICT_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 
-_client_lock = threading.Lock()
-_client: Any = None
-
-
-def s3() -> Any:
-    """One client per process, made on first use so that cold start does not pay for it twice."""
-    global _client
-    with _client_lock:
-        if _client is None:
-            _client = boto3.client(
-                "s3", config=Config(retries={"mode": "standard", "max_attempts": 3})
-            )
-        return _client
+s3 = clients.Lazy("s3")
 
 
 class Pinned(Protocol):

@@ -324,8 +324,8 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Stub]:
     for service, made in clients.items():
         made.meta.events.register(f"provide-client-params.{service}", recorder(service),
                                   unique_id="unit-record")
-    monkeypatch.setattr(storage, "_client", s3_client)
-    monkeypatch.setattr(ownership, "_client", ddb_client)
+    monkeypatch.setattr(storage.s3, "client", s3_client)
+    monkeypatch.setattr(ownership.dynamodb, "client", ddb_client)
     try:
         with stub.stubber, stub.claims:
             yield stub

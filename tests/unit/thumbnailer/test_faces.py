@@ -34,7 +34,7 @@ def rekognition(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingStubber]:
     """``faces.rekognition()`` answers from a Stubber on a real client (requests checked by the model)."""
     real = client("rekognition")
     stubber = CountingStubber(real)
-    monkeypatch.setattr(faces, "_client", real)
+    monkeypatch.setattr(faces.rekognition, "client", real)
     monkeypatch.setenv(faces.ENV, "true")
     with stubber:
         yield stubber
@@ -107,7 +107,7 @@ def test_a_connection_failure_is_transient(monkeypatch: pytest.MonkeyPatch) -> N
             raise EndpointConnectionError(endpoint_url="https://rekognition.us-east-1.amazonaws.com")
 
     monkeypatch.setenv(faces.ENV, "true")
-    monkeypatch.setattr(faces, "_client", Unreachable())
+    monkeypatch.setattr(faces.rekognition, "client", Unreachable())
     with pytest.raises(TransientError):
         faces.focus(SOURCE, [SMART])
 

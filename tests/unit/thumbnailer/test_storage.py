@@ -21,7 +21,7 @@ PINNED = {**WHERE, "IfMatch": '"abc"'}
 
 
 def test_one_client_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage, "_client", None)
+    monkeypatch.setattr(storage.s3, "client", None)
     # Fake keys in the environment end the SDK's credential chain there (no files, no IMDS).
     for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "unit",
                         "AWS_SECRET_ACCESS_KEY": "unit", "AWS_EC2_METADATA_DISABLED": "true"}.items():
@@ -99,7 +99,7 @@ def test_connection_failures_are_transient(monkeypatch: pytest.MonkeyPatch) -> N
         "s3", endpoint_url="http://127.0.0.1:9",
         config=Config(connect_timeout=1, retries={"total_max_attempts": 1}),
     )
-    monkeypatch.setattr(storage, "_client", unreachable)
+    monkeypatch.setattr(storage.s3, "client", unreachable)
     with pytest.raises(TransientError, match="head s3://src/k: Could not connect"):
         storage.head("src", "k", source=True)
     with pytest.raises(TransientError, match=r"read s3://src/photos/cat\.jpg"):
