@@ -63,7 +63,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
     tracing = (cold.get("tracing") or {}).get("deployed", "?")
     for name, figures in cold.get("modules", {}).items():
         out.append(Target(f"cold init, thumbnailer.{name} (tracing {tracing}, as deployed)",
-                          figures.get("import_s"), 0.5, "s",
+                          figures.get("import_s"), 0.35, "s",
                           f"wall; CPU {figures.get('import_cpu_s', 0):.2f} s; first invocation "
                           f"+{figures.get('client_s', 0):.2f} s (S3 client)"))
     local = results.get("local")
@@ -76,7 +76,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
                           "uploading driver (interpreter, rule, moto, worker channels)"))
     spent = results.get("cost")
     if spent:
-        out.append(Target("Express workflow cost, 4 sizes, 12 MP JPEGs", spent["totals"]["EXPRESS"], 40,
+        out.append(Target("Express workflow cost, 4 sizes, 12 MP JPEGs", spent["totals"]["EXPRESS"], 35,
                           "$/M images",
                           f"`thumbflow cost` on {spent['images']} images one at a time; Standard "
                           f"${spent['totals']['STANDARD']:.0f}/M; prices as of {spent['prices_as_of']}"))

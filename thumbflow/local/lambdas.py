@@ -77,7 +77,7 @@ class Invocation:
     error: str | None  # the errorType, None on success
     cpu_seconds: float = 0.0  # the worker's CPU time (what Lambda's vCPU share would scale)
     memory_mb: int = 0
-    started: float = 0.0  # time.perf_counter() when the invocation was sent
+    started: float = 0.0  # time.perf_counter() when a worker began running it (after any wait for one)
     peak_rss_mb: float = 0.0
     request_id: str = ""
     cold: bool = False  # the worker's first invocation
@@ -177,9 +177,10 @@ class Lambdas:
                                "requestId": request_id, "stackTrace": []}).encode(), "Unhandled"
         cold = worker.invocations == 0
         outcome = worker.invoke(request_id, raw, fn.memory_mb, float(fn.timeout_s))
+        ran_from = time.perf_counter() - outcome.seconds  # the run itself, not the wait for a worker
         pool.release(worker, outcome.alive)
         self._record(Invocation(fn.logical_id, outcome.seconds, outcome.error_type, outcome.cpu_seconds,
-                                fn.memory_mb, started, outcome.peak_rss / (1024 * 1024), request_id,
+                                fn.memory_mb, ran_from, outcome.peak_rss / (1024 * 1024), request_id,
                                 cold, worker.init_seconds if cold else 0.0, worker.pid, outcome.sdk_seconds,
                                 max(0.0, outcome.sdk_seconds - outcome.served_seconds)))
         return outcome.body, outcome.function_error
