@@ -1,6 +1,6 @@
 """`thumbflow run`: upload images, let the rule start executions, collect what happened.
 
-The result of each source follows the contract in DESIGN.md (one JSON object
+The result of each source is the row other tools read (`thumbflow run --json`: one JSON object
 per source with status, error, cause, execution, thumbnails and alerts, plus the
 events published for it and its placeholder: the BlurHash and colour the manifest's
 thumbnails carry).

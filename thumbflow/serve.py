@@ -1,7 +1,7 @@
 """`thumbflow serve`: the thumbnail endpoint and the on-demand resizer over HTTP, on this machine.
 
 Local stand-in for what CloudFront and the function URL do in AWS, keeping the
-protocol of DESIGN.md visible: ``/t/<key>`` answers from the thumbnail bucket
+on-demand protocol visible: ``/t/<key>`` answers from the thumbnail bucket
 on a hit and with a 302 to ``/resize/<key>`` on a miss; ``/resize/<key>`` hands
 a Function URL (payload 2.0) event to the real OnDemandFunction handler through
 its worker, as the function URL would. ``/`` is a gallery of every source at every allowed size.

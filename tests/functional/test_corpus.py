@@ -1,4 +1,4 @@
-"""The input corpus, each case through the whole workflow in local mode (issue 5).
+"""The input corpus, each case through the whole workflow in local mode.
 
 Every case in ``tests/corpus.py`` is uploaded to the source bucket (with metadata and a
 tag), the rule starts the execution, and the test checks the named outcome:

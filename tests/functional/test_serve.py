@@ -111,7 +111,7 @@ def test_workflow_thumbnails_are_hits(server: ThumbnailServer) -> None:
         ("shots/cat.jpg", 400),
         ("shots/dog_200x200.jpg", 404),
         ("shots/fake_200x200.jpg", 422),
-        # Hardening (issue 5): path escapes and sizes off the allowlist, over real HTTP.
+        # Hardening: path escapes and sizes off the allowlist, over real HTTP.
         ("shots/cat_480x640.jpg", 403),
         ("shots/%2e%2e/cat_200x200.jpg", 400),
         ("shots%5Ccat_200x200.jpg", 400),

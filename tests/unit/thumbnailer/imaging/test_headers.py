@@ -13,7 +13,7 @@ from thumbnailer.imaging.headers import NeedMore, check_pixels
 from thumbnailer.imaging.layout import stored_size
 
 from tests import images
-from tests.unit.thumbnailer.imaging.checks import needs_avif, photo
+from tests.unit.thumbnailer.imaging.checks import photo
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ from tests.unit.thumbnailer.imaging.checks import needs_avif, photo
         ("webp", "WEBP", {}),  # VP8
         ("webp", "WEBP", {"lossless": True}),  # VP8L
         ("webp", "WEBP", {"exif": images.exif_bytes(orientation=3)}),  # VP8X
-        pytest.param("avif", "AVIF", {}, marks=needs_avif),
+        ("avif", "AVIF", {}),
     ],
 )
 def test_stored_size_matches_what_pillow_wrote(fmt: str, pil: str, options: dict[str, object]) -> None:
@@ -47,7 +47,7 @@ def test_stored_size_matches_what_pillow_wrote(fmt: str, pil: str, options: dict
         ("bmp", lambda: images.save(photo(64, 48), "BMP"), 20),
         ("tiff", lambda: images.tiff_claiming(64, 48), 80),
         ("webp", lambda: images.save(photo(64, 48), "WEBP"), 20),
-        pytest.param("avif", lambda: images.save(photo(64, 48), "AVIF"), 40, marks=needs_avif),
+        ("avif", lambda: images.save(photo(64, 48), "AVIF"), 40),
     ],
 )
 def test_a_header_cut_short_asks_for_more(fmt: str, build: Callable[[], bytes], cut: int) -> None:
@@ -144,7 +144,6 @@ def test_webp_claims_and_bad_first_chunks() -> None:
     assert exc.value.reason == "corrupt"
 
 
-@needs_avif
 def test_avif_size_is_the_largest_image_extent() -> None:
     data = images.save(photo(90, 60), "AVIF")
     assert containers.avif_size(data) == (90, 60)

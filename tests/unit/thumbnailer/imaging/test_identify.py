@@ -9,7 +9,7 @@ from thumbnailer.errors import ImageRejected
 from thumbnailer.imaging.identify import as_text, classify_text, format_of
 
 from tests import images
-from tests.unit.thumbnailer.imaging.checks import needs_avif, photo
+from tests.unit.thumbnailer.imaging.checks import photo
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ from tests.unit.thumbnailer.imaging.checks import needs_avif, photo
         ("TIFF", {}),
         ("TIFF", {"compression": "tiff_deflate"}),
         ("BMP", {}),
-        pytest.param("AVIF", {}, marks=needs_avif),
+        ("AVIF", {}),
     ],
 )
 def test_names_each_format_from_its_first_bytes(fmt: str, options: dict[str, object]) -> None:

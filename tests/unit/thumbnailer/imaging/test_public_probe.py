@@ -15,7 +15,7 @@ from thumbnailer.errors import ImageRejected
 from thumbnailer.imaging import HEADER_BYTES, ImageFacts, pillow, probe, render, sniff
 
 from tests import images
-from tests.unit.thumbnailer.imaging.checks import CAP, needs_avif, photo, spec
+from tests.unit.thumbnailer.imaging.checks import CAP, photo, spec
 
 REPO = Path(__file__).resolve().parents[4]
 PACKAGE = REPO / "functions" / "thumbnailer" / "imaging"
@@ -40,7 +40,6 @@ def test_package_is_the_only_pil_user_and_its_pure_modules_need_none() -> None:
 # sniff
 
 
-@needs_avif
 def test_sniff_refuses_by_name_what_this_build_cannot_read(monkeypatch: pytest.MonkeyPatch) -> None:
     avif = images.save(photo(64, 48), "AVIF")
     assert sniff(avif) == "avif"
@@ -101,9 +100,7 @@ def test_probe_returns_none_until_header_is_complete_then_facts() -> None:
             ("webp", 50, 40, "RGBA", 1),
         ),
         (lambda: images.save(images.sixteen_bit(50, 40), "PNG"), ("png", 50, 40, "I;16", 1)),
-        pytest.param(
-            lambda: images.save(photo(50, 40), "AVIF"), ("avif", 50, 40, "RGB", 1), marks=needs_avif
-        ),
+        (lambda: images.save(photo(50, 40), "AVIF"), ("avif", 50, 40, "RGB", 1)),
     ],
 )
 def test_probe_facts_per_format(make: Callable[[], bytes], expected: tuple[object, ...]) -> None:
