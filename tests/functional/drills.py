@@ -87,6 +87,37 @@ def put_claims(cloud: LocalCloud, owners: dict[str, str]) -> None:
                           Item={"stem": {"S": stem}, "source": {"S": source}})
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """What a deployment keeps between releases: the sources, the thumbnails (bytes, metadata,
+    content type) and the stems' name claims. ``of`` takes it from one local cloud, ``restore``
+    puts it into another (as ``before_notifications``: no upload event starts a workflow)."""
+
+    sources: dict[str, bytes]
+    thumbnails: dict[str, tuple[bytes, dict[str, str], str]]
+    owners: dict[str, str]
+
+    @classmethod
+    def of(cls, cloud: LocalCloud) -> Deployment:
+        s3 = cloud.client("s3")
+        sources = {k: s3.get_object(Bucket=cloud.deployed.source_bucket, Key=k)["Body"].read()
+                   for k in cloud.objects(cloud.deployed.source_bucket)}
+        thumbnails = {}
+        for key in cloud.objects(cloud.deployed.thumbnail_bucket):
+            got = s3.get_object(Bucket=cloud.deployed.thumbnail_bucket, Key=key)
+            thumbnails[key] = (got["Body"].read(), got["Metadata"], got.get("ContentType", ""))
+        return cls(sources, thumbnails, claims(cloud))
+
+    def restore(self, cloud: LocalCloud) -> None:
+        s3 = cloud.client("s3")
+        for key, body in self.sources.items():
+            s3.put_object(Bucket=cloud.deployed.source_bucket, Key=key, Body=body)
+        for key, (body, meta, ctype) in self.thumbnails.items():
+            s3.put_object(Bucket=cloud.deployed.thumbnail_bucket, Key=key, Body=body, Metadata=meta,
+                          ContentType=ctype or "application/octet-stream", Tagging="thumbnail=yes")
+        put_claims(cloud, self.owners)
+
+
 def thumbnails_under(cloud: LocalCloud, stem: str) -> dict[str, tuple[bytes, dict[str, str]]]:
     """key -> (body, tags) of every thumbnail of the source whose key without extension is ``stem``."""
     s3 = cloud.client("s3")

@@ -18,7 +18,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from tests import images
 from tests.functional.conftest import ROOT, TIME_SCALE, output, run_upload
-from tests.functional.drills import claims, put_claims
+from tests.functional.drills import Deployment
 from tests.reliability import record
 from thumbflow import catalogue
 from thumbflow.local.cloud import LocalCloud
@@ -106,28 +106,12 @@ def made_centred(tmp_path: Path) -> Iterator[tuple[LocalCloud, dict[str, tuple[s
         for i in range(2):
             _, desc = run_upload(before, f"old/subject-{i}.jpg", subject()[2])
             assert desc["status"] == "SUCCEEDED", desc.get("cause")
-        s3 = before.client("s3")
-        sources = {k: s3.get_object(Bucket=before.deployed.source_bucket, Key=k)["Body"].read()
-                   for k in before.objects(before.deployed.source_bucket)}
-        thumbs = {}
-        for key in before.objects(before.deployed.thumbnail_bucket):
-            got = s3.get_object(Bucket=before.deployed.thumbnail_bucket, Key=key)
-            thumbs[key] = (got["Body"].read(), got["Metadata"], got.get("ContentType", ""))
-        owners = claims(before)
+        kept = Deployment.of(before)
 
-    def restore(cloud: LocalCloud) -> None:
-        s3 = cloud.client("s3")
-        for key, body in sources.items():
-            s3.put_object(Bucket=cloud.deployed.source_bucket, Key=key, Body=body)
-        for key, (body, meta, ctype) in thumbs.items():
-            s3.put_object(Bucket=cloud.deployed.thumbnail_bucket, Key=key, Body=body, Metadata=meta,
-                          ContentType=ctype or "application/octet-stream", Tagging="thumbnail=yes")
-        put_claims(cloud, owners)
-
-    with LocalCloud(time_scale=TIME_SCALE, before_notifications=restore) as after:
+    with LocalCloud(time_scale=TIME_SCALE, before_notifications=kept.restore) as after:
         s3 = after.client("s3")
         seen = {}
-        for key in thumbs:
+        for key in kept.thumbnails:
             head = s3.head_object(Bucket=after.deployed.thumbnail_bucket, Key=key)
             seen[key] = (head["ETag"], head["Metadata"]["spec"])
         yield after, seen

@@ -18,8 +18,10 @@ import json
 import sys
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -339,6 +341,20 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Stub]:
         assert not extra, f"{service} calls nobody queued an answer for: {extra}"
 
 
+def described(sfn: CountingStubber, definition: str) -> str:
+    """A deployed workflow with ``definition``, described once; its ARN, fresh each time (what
+    reads Configure caches per ARN)."""
+    arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:unit-{uuid.uuid4().hex}"
+    sfn.add_response(
+        "describe_state_machine",
+        {"stateMachineArn": arn, "name": "unit", "definition": definition,
+         "roleArn": "arn:aws:iam::123456789012:role/unit", "type": "STANDARD",
+         "creationDate": datetime(2026, 1, 1, tzinfo=UTC)},
+        {"stateMachineArn": arn},
+    )
+    return arn
+
+
 @pytest.fixture
 def sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingStubber]:
     """``boto3.client("stepfunctions")`` (how the allowlist describes the workflow) is stubbed."""
@@ -350,22 +366,6 @@ def sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingStubber]:
         return sfn_client
 
     monkeypatch.setattr(boto3, "client", only_stepfunctions)
-    with stubber:
-        yield stubber
-    stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def cloudfront(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingStubber]:
-    """``boto3.client("cloudfront")`` (how the purge invalidates paths) is stubbed."""
-    cf_client = client("cloudfront")
-    stubber = CountingStubber(cf_client)
-
-    def only_cloudfront(service: str, *args: Any, **kwargs: Any) -> Any:
-        assert service == "cloudfront", f"unexpected {service} client"
-        return cf_client
-
-    monkeypatch.setattr(boto3, "client", only_cloudfront)
     with stubber:
         yield stubber
     stubber.assert_no_pending_responses()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +11,7 @@ from thumbnailer.allowlist import Allowlist, ConfigureSizes, parse_size_list, si
 from thumbnailer.errors import ConfigError
 from thumbnailer.spec import DEFAULT_QUALITY, SizeSpec
 
-from tests.unit.conftest import REPO, CountingStubber
+from tests.unit.conftest import REPO, CountingStubber, described
 
 DEFINITION_TEXT = (REPO / "statemachine" / "thumbnails.asl.json").read_text()
 CONFIGURE = json.loads(DEFINITION_TEXT)["States"]["Configure"]["Parameters"]["config"]["sizes"]
@@ -156,14 +154,7 @@ def test_load_without_a_state_machine_is_the_parameter_list_only() -> None:
 
 
 def test_load_describes_the_state_machine_through_step_functions(sfn: CountingStubber) -> None:
-    arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:unit-{uuid.uuid4().hex}"
-    sfn.add_response(
-        "describe_state_machine",
-        {"stateMachineArn": arn, "name": "unit", "definition": DEFINITION_TEXT,
-         "roleArn": "arn:aws:iam::123456789012:role/unit", "type": "STANDARD",
-         "creationDate": datetime(2026, 1, 1, tzinfo=UTC)},
-        {"stateMachineArn": arn},
-    )
+    arn = described(sfn, DEFINITION_TEXT)
     allow = allowlist.load({"STATE_MACHINE_ARN": arn, "ON_DEMAND_SIZES": "200x200,640x480"})
     assert set(allow.labels()) == {"200x200", "640x480"} | {f"{s['width']}x{s['height']}" for s in CONFIGURE}
     assert allowlist.load({"STATE_MACHINE_ARN": arn}).configured == allow.configured  # cached: one call

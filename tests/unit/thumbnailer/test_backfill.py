@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +12,16 @@ from thumbnailer.backfill import handler
 from thumbnailer.spec import parse_sizes
 
 from tests import images
-from tests.unit.conftest import REPO, SOURCE, THUMBS, Context, CountingStubber, S3Stub, emitted_metrics
+from tests.unit.conftest import (
+    REPO,
+    SOURCE,
+    THUMBS,
+    Context,
+    CountingStubber,
+    S3Stub,
+    described,
+    emitted_metrics,
+)
 
 THUMBNAILS = (REPO / "statemachine" / "thumbnails.asl.json").read_text()
 BACKFILL = json.loads((REPO / "statemachine" / "backfill.asl.json").read_text())
@@ -25,14 +32,7 @@ DATA = images.jpeg(64, 48)
 @pytest.fixture
 def arn(env: Callable[..., Any], sfn: CountingStubber, monkeypatch: pytest.MonkeyPatch) -> str:
     """The deployed thumbnail workflow, described once (a fresh ARN per test: sizes are cached per ARN)."""
-    arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:unit-{uuid.uuid4().hex}"
-    sfn.add_response(
-        "describe_state_machine",
-        {"stateMachineArn": arn, "name": "unit", "definition": THUMBNAILS,
-         "roleArn": "arn:aws:iam::123456789012:role/unit", "type": "STANDARD",
-         "creationDate": datetime(2026, 1, 1, tzinfo=UTC)},
-        {"stateMachineArn": arn},
-    )
+    arn = described(sfn, THUMBNAILS)
     monkeypatch.setattr(staleness, "PARALLEL", 1)  # the stubbed S3 answers in queue order
     env(STATE_MACHINE_ARN=arn, ROUTED_SUFFIXES=".jpg,.png")
     return arn

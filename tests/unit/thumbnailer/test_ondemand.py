@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,6 +23,7 @@ from tests.unit.conftest import (
     Context,
     CountingStubber,
     S3Stub,
+    described,
     emitted_metrics,
 )
 
@@ -35,14 +34,7 @@ LAND = images.jpeg(640, 480)
 @pytest.fixture
 def arn(env: Callable[..., Any], sfn: CountingStubber) -> str:
     """The deployed workflow, described once (a fresh ARN per test: the allowlist caches per ARN)."""
-    arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:unit-{uuid.uuid4().hex}"
-    sfn.add_response(
-        "describe_state_machine",
-        {"stateMachineArn": arn, "name": "unit", "definition": DEFINITION,
-         "roleArn": "arn:aws:iam::123456789012:role/unit", "type": "STANDARD",
-         "creationDate": datetime(2026, 1, 1, tzinfo=UTC)},
-        {"stateMachineArn": arn},
-    )
+    arn = described(sfn, DEFINITION)
     env(STATE_MACHINE_ARN=arn, ON_DEMAND_SIZES="200x200,640x480")
     return arn
 

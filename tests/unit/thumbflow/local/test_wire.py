@@ -82,71 +82,60 @@ def test_keys_over_1024_bytes_are_refused_as_s3_refuses_them(wire: Wire) -> None
     assert err.value.response["Error"]["Code"] == "KeyTooLongError"
 
 
-def test_conditional_puts_are_decided_one_at_a_time(wire: Wire) -> None:
-    running, most = [0], [0]
-    lock = threading.Lock()
+class AtOnce:
+    """An answer that takes 50 ms and counts how many requests it was serving at once."""
 
-    def slow(event_name: str, request: Any) -> AWSResponse:
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
+    def __init__(self, answer: Callable[[str, Any], AWSResponse]) -> None:
+        self.answer, self.running, self.most = answer, 0, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, event_name: str, request: Any) -> AWSResponse:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
         time.sleep(0.05)
-        with lock:
-            running[0] -= 1
-        return ok(event_name, request)
+        with self.lock:
+            self.running -= 1
+        return self.answer(event_name, request)
 
-    def put_all(conditional: bool) -> int:
-        most[0] = 0
-        client = s3_through(wire, slow)
-        extra = {"IfNoneMatch": "*"} if conditional else {}
-        threads = [threading.Thread(target=client.put_object, kwargs={"Bucket": "b", "Key": f"k{i}",
-                                                                         "Body": b"a", **extra})
-                   for i in range(4)]
+    def most_of(self, call: Callable[..., Any], calls: list[dict[str, Any]]) -> int:
+        """The most requests served at once when ``call`` is made with each of ``calls`` together."""
+        self.most = 0
+        threads = [threading.Thread(target=call, kwargs=kwargs) for kwargs in calls]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        return most[0]
+        return self.most
 
-    assert put_all(conditional=True) == 1
-    assert put_all(conditional=False) > 1
+
+def test_conditional_puts_are_decided_one_at_a_time(wire: Wire) -> None:
+    slow = AtOnce(ok)
+    client = s3_through(wire, slow)
+
+    def puts(**extra: Any) -> list[dict[str, Any]]:
+        return [{"Bucket": "b", "Key": f"k{i}", "Body": b"a", **extra} for i in range(4)]
+
+    assert slow.most_of(client.put_object, puts(IfNoneMatch="*")) == 1
+    assert slow.most_of(client.put_object, puts()) > 1
 
 
 def test_dynamodb_item_writes_are_decided_one_at_a_time_and_reads_are_not(wire: Wire) -> None:
     """moto checks a ConditionExpression, then writes: racing claims (PutItem with
     attribute_not_exists on one stem) could both win unless the wire serves one at a time."""
-    running, most = [0], [0]
-    lock = threading.Lock()
-
-    def slow(event_name: str, request: Any) -> AWSResponse:
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        time.sleep(0.05)
-        with lock:
-            running[0] -= 1
-        return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"}, RawBody(b"{}"))
-
+    slow = AtOnce(lambda event_name, request: AWSResponse(
+        request.url, 200, {"content-type": "application/x-amz-json-1.0"}, RawBody(b"{}")))
     session = boto3.session.Session(aws_access_key_id="DRIVERKEY", aws_secret_access_key="x",
                                     region_name="us-east-1")
     client = session.client("dynamodb", config=boto3.session.Config(retries={"total_max_attempts": 1}))
     client.meta.events.register("before-send", lambda request, event_name, **kw: wire.serve(
         event_name, request, wire.caller_of(request.headers), slow))
     key = {"stem": {"S": "photos/cat"}}
-
-    def most_at_once(call: Callable[..., Any], **kwargs: Any) -> int:
-        most[0] = 0
-        threads = [threading.Thread(target=call, kwargs=kwargs) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return most[0]
-
-    assert most_at_once(client.put_item, TableName="t", Item={**key, "source": {"S": "photos/cat.jpg"}},
-                        ConditionExpression="attribute_not_exists(stem)") == 1
-    assert most_at_once(client.delete_item, TableName="t", Key=key) == 1
-    assert most_at_once(client.get_item, TableName="t", Key=key, ConsistentRead=True) > 1
+    claim = {"TableName": "t", "Item": {**key, "source": {"S": "photos/cat.jpg"}},
+             "ConditionExpression": "attribute_not_exists(stem)"}
+    assert slow.most_of(client.put_item, [claim] * 4) == 1
+    assert slow.most_of(client.delete_item, [{"TableName": "t", "Key": key}] * 4) == 1
+    assert slow.most_of(client.get_item, [{"TableName": "t", "Key": key, "ConsistentRead": True}] * 4) > 1
     assert wire.counts(DRIVER)[("dynamodb", "PutItem")] == 4
 
 
