@@ -59,10 +59,7 @@ def passed_moderation(settings: Settings, source: storage.ObjectInfo, allow: All
     """
     if not allow.configured:
         return False
-    first = allow.configured[0]
-    for fmt in formats.candidates(first.format):
-        key = thumbnail_key(source.key, first.width, first.height, fmt.extension)
-        info = storage.head(settings.thumbnail_bucket, key)
+    for _, info in thumbnails.stored(settings, source.key, allow.configured[0]):
         if info is not None and info.metadata.get("source-etag") == source.etag:
             return info.metadata.get("made-by") == "workflow"
     return False

@@ -16,10 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import admission, formats, ownership, storage, thumbnails
+from . import admission, ownership, storage, thumbnails
 from .errors import ImageRejected, SourceChanged
 from .grouping import group_sizes
-from .naming import thumbnail_key
 from .records import RenderGroup
 from .settings import Settings
 from .spec import SizeSpec
@@ -61,14 +60,8 @@ def is_current(settings: Settings, item: Listed, specs: Sequence[SizeSpec]) -> b
     """Every size stored from these bytes with today's spec."""
     for spec in specs:
         digest = {thumbnails.spec_digest(spec)}
-        found = False
-        for fmt in formats.candidates(spec.format):
-            info = storage.head(settings.thumbnail_bucket,
-                                thumbnail_key(item.key, spec.width, spec.height, fmt.extension))
-            if info is not None and thumbnails.is_current(info.metadata, item.etag, digest):
-                found = True
-                break
-        if not found:
+        if not any(info is not None and thumbnails.is_current(info.metadata, item.etag, digest)
+                   for _, info in thumbnails.stored(settings, item.key, spec)):
             return False
     return True
 

@@ -9,7 +9,7 @@ a named ``ImageRejected`` (neither is retried).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import quote, unquote_plus
 
@@ -199,24 +199,24 @@ def _look(bucket: str, key: str, version: str | None, prefetch: int) -> ObjectIn
         kwargs["VersionId"] = version
     where = f"s3://{bucket}/{key}"
 
-    def fetch() -> tuple[Mapping[str, Any], bytes]:
-        resp = s3().get_object(**kwargs)
-        return resp, resp["Body"].read()
-
     def refused(exc: ClientError) -> Exception | None:
         return _EmptyObject() if _code(exc) == "InvalidRange" else _refusal(exc, where, version)
 
     try:
-        found = _call(f"get {where}", fetch, none_on=_MISSING_CODES, special=refused)
+        found = _call(f"get {where}", lambda: _get_object(kwargs), none_on=_MISSING_CODES, special=refused)
     except _EmptyObject:
         return head(bucket, key, version, source=True)  # S3 gives no range of 0 bytes
     if found is None:
         return None
     resp, body = found
-    total = _total_size(resp.get("ContentRange", ""), len(body))
     info = _info(bucket, key, resp, default_size=len(body))
-    return ObjectInfo(info.bucket, info.key, info.etag, total, info.version, info.content_type,
-                      info.metadata, prefix=body)
+    return replace(info, size=_total_size(resp.get("ContentRange", ""), len(body)), prefix=body)
+
+
+def _get_object(kwargs: Mapping[str, Any]) -> tuple[Mapping[str, Any], bytes]:
+    """One GetObject: its answer and the bytes, read whole."""
+    resp = s3().get_object(**kwargs)
+    return resp, resp["Body"].read()
 
 
 class _EmptyObject(Exception):
@@ -357,12 +357,8 @@ def put_tags(bucket: str, key: str, tags: Mapping[str, str], version: str | None
 
 def get(bucket: str, key: str) -> tuple[ObjectInfo, bytes] | None:
     """One GET for an object's facts and bytes (the on-demand resizer answers with them); None if absent."""
-
-    def fetch() -> tuple[Mapping[str, Any], bytes]:
-        resp = s3().get_object(Bucket=bucket, Key=key)
-        return resp, resp["Body"].read()
-
-    found = _call(f"get s3://{bucket}/{key}", fetch, none_on=_MISSING_CODES)
+    found = _call(f"get s3://{bucket}/{key}", lambda: _get_object({"Bucket": bucket, "Key": key}),
+                  none_on=_MISSING_CODES)
     if found is None:
         return None
     resp, body = found

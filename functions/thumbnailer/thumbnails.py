@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from importlib.metadata import version
 
 from . import faces, formats, imaging, ownership, storage
@@ -100,6 +100,16 @@ def _reusable(
     )
 
 
+def stored(
+    settings: Settings, source_key: str, spec: SizeSpec
+) -> Iterator[tuple[str, storage.ObjectInfo | None]]:
+    """Each key a thumbnail of this spec may be stored under (its format's candidates, in order),
+    with what a HEAD finds there; lazily, so a caller that stops early asks no more."""
+    for fmt in formats.candidates(spec.format):
+        key = thumbnail_key(source_key, spec.width, spec.height, fmt.extension)
+        yield key, storage.head(settings.thumbnail_bucket, key)
+
+
 def find_existing(
     settings: Settings,
     source: storage.Pinned,
@@ -110,9 +120,7 @@ def find_existing(
 
     ``seen`` collects the ETag (None: absent) of every key looked at, for conditional writes.
     """
-    for fmt in formats.candidates(spec.format):
-        key = thumbnail_key(source.key, spec.width, spec.height, fmt.extension)
-        info = storage.head(settings.thumbnail_bucket, key)
+    for key, info in stored(settings, source.key, spec):
         seen[key] = info.etag if info is not None else None
         found = _reusable(source, spec, key, info)
         if found is not None:
