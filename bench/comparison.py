@@ -81,7 +81,7 @@ def markdown(results: dict[str, Any]) -> list[str]:
         f"CPU ms for all four sizes: median over {rounds} rounds x {results.get('reps')} runs, each round "
         "a fresh process per engine (after one warm-up run), engines in rotating order "
         f"(simple Pillow: {results.get('simple_reps')} run per round, context only). best = the peer "
-        "with less CPU on that case; floor = thumbflow's decode at its DCT scale + encoding its "
+        "with less CPU on that case; floor = thumbflow's decode at its scale on load + encoding its "
         "outputs, no resize.",
         "",
         "| case | MP | " + " | ".join(TITLES[e] for e in shown)

@@ -5,8 +5,9 @@
               shrink-on-load for the largest size, each smaller size from the previous output.
 * ``pyvips``  libvips' best pipeline: ``thumbnail_buffer`` (shrink-on-load, auto-rotate) to the
               largest size, each smaller size ``thumbnail_image`` of the previous output.
-* ``floor``   what thumbflow cannot avoid: decode at the DCT scale it chooses (recorded from a
-              real ``render``) and encode its outputs (prepared beforehand), with no resize.
+* ``floor``   what thumbflow cannot avoid: decode at the scale it chooses (JPEG DCT, libwebp's
+              rescaler: recorded from a real ``render``) and encode its outputs (prepared
+              beforehand), with no resize.
 * ``before``  thumbflow again, from the copy of the engine ``--baseline-path`` names (optional): a
               change to the engine measured against the engine before it, in the same rounds.
 * ``simple``  the textbook Lambda: per size reopen the bytes, ``Image.thumbnail`` (cover:
@@ -135,24 +136,34 @@ class _Floor:
     def __init__(self) -> None:
         self.key: tuple[int, int] | None = None
         self.draft: tuple[str, tuple[int, int]] | None = None
+        self.webp: tuple[tuple[Any, ...], dict[str, Any]] | None = None  # libwebp's call, if direct
         self.outputs: list[tuple[Any, str, int]] = []
 
     def prepare(self, data: bytes, sizes: Sequence[Any]) -> None:
         from PIL import Image, JpegImagePlugin
+        from thumbnailer.imaging import webp
 
         seen: list[tuple[str, tuple[int, int]]] = []
-        original = JpegImagePlugin.JpegImageFile.draft
+        calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        original, direct = JpegImagePlugin.JpegImageFile.draft, webp.decode
 
         def spy(im: Any, mode: str | None, size: tuple[int, int] | None) -> Any:
             seen.append((mode, size))
             return original(im, mode, size)
 
+        def spy_webp(*args: Any, **kwargs: Any) -> Any:
+            calls.append((args[1:], kwargs))  # everything but the bytes
+            return direct(*args, **kwargs)
+
         JpegImagePlugin.JpegImageFile.draft = spy  # type: ignore[method-assign]
+        webp.decode = spy_webp
         try:
             made = engine(data, sizes)
         finally:
             JpegImagePlugin.JpegImageFile.draft = original  # type: ignore[method-assign]
+            webp.decode = direct
         self.draft = seen[-1] if seen else None
+        self.webp = calls[-1] if calls else None
         self.outputs = []
         for spec, r in zip(sizes, made, strict=True):
             im = Image.open(io.BytesIO(r.body))
@@ -166,10 +177,15 @@ class _Floor:
 
         if self.key != (id(data), len(data)):
             self.prepare(data, sizes)
-        im = Image.open(io.BytesIO(data))
-        if self.draft is not None:
-            im.draft(*self.draft)
-        im.load()
+        if self.webp is not None:  # a still WebP: libwebp at the scale thumbflow asked for
+            from thumbnailer.imaging import webp
+
+            webp.decode(data, *self.webp[0], **self.webp[1])
+        else:
+            im = Image.open(io.BytesIO(data))
+            if self.draft is not None:
+                im.draft(*self.draft)
+            im.load()
         return [Output(o.width, o.height, fmt, encode.encode(o, fmt, q)) for o, fmt, q in self.outputs]
 
 

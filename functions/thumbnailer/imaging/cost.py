@@ -144,13 +144,22 @@ def _mb(nbytes: float) -> float:
     return nbytes / MIB
 
 
-def _scales(lay: Layout, specs: Sequence[SizeSpec], orientation: int) -> tuple[int, int]:
-    """(JPEG DCT scale, box reduction factor) the render will use for the largest output."""
+def _scales_on_load(lay: Layout, mode: str, direct_webp: bool) -> bool:
+    """Whether the decoder scales down as it decodes: a JPEG's DCT, libwebp's rescaler for an
+    opaque still WebP (``decode``)."""
+    if lay.format == "jpeg":
+        return True
+    animated = lay.frames > 1 or (lay.webp is not None and lay.webp.animated)
+    return lay.format == "webp" and direct_webp and mode != "RGBA" and not animated
+
+
+def _scales(lay: Layout, specs: Sequence[SizeSpec], orientation: int, on_load: bool) -> tuple[int, int]:
+    """(scale on load, box reduction factor) the render will use for the largest output."""
     if not specs:
         return 1, 1
     swap = geometry.swaps_axes(orientation)
     plans = [geometry.plan(i, s, lay.size, swap) for i, s in enumerate(specs)]
-    draft = geometry.draft_factor(plans) if lay.format == "jpeg" else 1
+    draft = geometry.draft_factor(plans) if on_load else 1
     scale = min(min(p.scale) for p in plans) * draft  # output pixels per decoded pixel
     return draft, max(1, int(1 / scale / REDUCING_GAP)) if scale < 1 else 1
 
@@ -204,10 +213,12 @@ def estimate(
     that is not available they go through Pillow's reader and are planned like animations.
     """
     full = lay.size[0] * lay.size[1]
-    draft, reduce = _scales(lay, specs, orientation)
+    draft, reduce = _scales(lay, specs, orientation, _scales_on_load(lay, mode, direct_webp))
     pixels = full / (draft * draft)
+    # libwebp decodes every block of a WebP, even one it scales down as it emits rows.
+    decoding = full if lay.format == "webp" else pixels
     decoded = pixels * (4 if lay.format in ("webp", "avif") else _STORED.get(mode, 4))
-    decoder, copies = _decoder_bytes(lay, mode, full, pixels, direct_webp)
+    decoder, copies = _decoder_bytes(lay, mode, full, decoding, direct_webp)
     working_mode = _BECOMES.get(mode, mode)
     working = pixels * _WORKING.get(mode, 0)
     resized = working or decoded
@@ -219,15 +230,16 @@ def estimate(
     }
     phase = max(phases, key=phases.__getitem__)
     memory = BASELINE_MB + SLACK_MB + _mb(source_bytes * (1 + copies) + phases[phase])
-    ns = _DECODE_NS.get(lay.format, 10.0) + _CONVERT_NS.get(mode, 0.0) + _RESIZE_NS.get(working_mode, 13.0)
+    ns = _CONVERT_NS.get(mode, 0.0) + _RESIZE_NS.get(working_mode, 13.0)
+    decode_ns = _DECODE_NS.get(lay.format, 10.0)
     if lay.depth > 8 and lay.format in ("png", "tiff"):
         ns += 3.0
     if lay.format == "webp" and lay.lossless:
-        ns += 8.5
+        decode_ns += 8.5
     if lay.format == "heif":
         ns -= _DECODE_NS["heif"] / 3 if lay.chroma == "400" else 0.0  # one plane of three halves
         ns += _HEIF_DEEP_NS if lay.depth > 8 else 0.0
-    cpu = pixels * ns
+    cpu = pixels * ns + decoding * decode_ns
     if lay.format == "jpeg":
         components = {"L": 1, "CMYK": 4}.get(mode, 3)
         per_full = _JPEG_FULL_NS + (_JPEG_SCAN_NS if lay.coefficients else 0.0)

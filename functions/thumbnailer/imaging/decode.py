@@ -72,12 +72,14 @@ def decode(
     """
     if im is None:
         assert layout is not None and layout.webp is not None
-        direct = webp.decode(data, layout.size, alpha=layout.webp.mode == "RGBA")
+        alpha = layout.webp.mode == "RGBA"
+        scaled = None if alpha else _scaled_size(layout.size, specs, orientation)
+        direct = webp.decode(data, layout.size, alpha=alpha, scaled=scaled)
         if direct is not None:
             return Decoded(
                 direct,
                 "RGB" if direct.mode == "RGBX" else _alpha_checked(direct),
-                1.0,
+                direct.width / layout.size[0],
                 layout.size,
                 orientation,
             )
@@ -86,8 +88,7 @@ def decode(
     full = im.size  # for TIFF, Pillow already reports the oriented size
     factor = 1.0
     if fmt == "jpeg":
-        swap = geometry.swaps_axes(orientation)
-        k = geometry.draft_factor([geometry.plan(i, s, full, swap) for i, s in enumerate(specs)])
+        k = _scale_down(full, specs, orientation)
         if k > 1:
             drafted = im.draft(im.mode, geometry.draft_request(full, k))
             if drafted is not None:
@@ -108,6 +109,20 @@ def decode(
     if working.image is not im:
         pillow.release(im)
     return Decoded(working.image, working.mode, factor, full, orientation)
+
+
+def _scale_down(stored: geometry.Size, specs: Sequence[SizeSpec], orientation: int) -> int:
+    """1/k: how far a JPEG's DCT or libwebp's rescaler may scale this image down on load."""
+    swap = geometry.swaps_axes(orientation)
+    return geometry.draft_factor([geometry.plan(i, s, stored, swap) for i, s in enumerate(specs)])
+
+
+def _scaled_size(stored: geometry.Size, specs: Sequence[SizeSpec], orientation: int) -> geometry.Size | None:
+    """The size an opaque still WebP is decoded at (the same scales as a JPEG draft), or None
+    for its stored size. Only opaque: libwebp rescales a lossy image's alpha plane apart from
+    its colour, which would not be a premultiplied resize."""
+    k = _scale_down(stored, specs, orientation)
+    return geometry.draft_request(stored, k) if k > 1 else None
 
 
 def decode_error(exc: Exception, fmt: str) -> ImageRejected:

@@ -126,6 +126,17 @@ def test_without_the_direct_webp_decoder_a_still_is_planned_like_pillows_reader(
         cost.check(through_pillow, RESIZE)
 
 
+def test_an_opaque_still_webp_is_planned_at_the_size_libwebp_scales_it_to() -> None:
+    """Measured (bench.worstcase): a 100 MP lossy WebP peaks 73 MB over nothing when scaled on
+    load, and still costs libwebp's decode of every block; with alpha it is decoded whole."""
+    opaque, alpha = estimate("webp", "RGB"), estimate("webp", "RGBA")
+    assert opaque.memory_mb < cost.BASELINE_MB + cost.SLACK_MB + 60  # 1/8: 1.6 MP, and row caches
+    assert alpha.memory_mb - opaque.memory_mb > 300  # 4 bytes a pixel, and the alpha plane
+    whole = cost.estimate(Layout("webp", MP100, 100, 1), "RGB", 20 << 20, DEFAULT, direct_webp=False)
+    assert whole.memory_mb - opaque.memory_mb > 600  # Pillow's reader cannot scale
+    assert opaque.cpu_s > 100e6 * 3.5e-9  # every block decoded, whatever the output size
+
+
 def test_a_heic_is_planned_as_libheif_decodes_it() -> None:
     """Calibrated on 12-100 MP HEICs (peak RSS of a fresh process): Pillow's 4 bytes a pixel
     plus libheif's 3 of interleaved RGB; one plane for grey; wider planes at 10 bits. HEVC's

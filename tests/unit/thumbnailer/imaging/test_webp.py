@@ -67,3 +67,59 @@ def test_an_animation_still_goes_through_pillow(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(webp, "decode", lambda *a, **k: calls.append(a) or None)
     made = imaging.render(images.animated("WEBP"), [spec(100)], max_pixels=CAP)
     assert calls == [] and (made[0].width, made[0].height) == (100, 75)
+
+
+def mean_difference(a: Image.Image, b: Image.Image) -> float:
+    assert a.size == b.size
+    pairs = zip(a.convert("RGB").tobytes(), b.convert("RGB").tobytes(), strict=True)
+    return sum(abs(x - y) for x, y in pairs) / (a.width * a.height * 3)
+
+
+@pytest.mark.parametrize("lossless", [False, True])
+def test_a_scaled_decode_is_close_to_a_box_reduction_of_the_full_one(lossless: bool) -> None:
+    data = images.save(photo(600, 400), "WEBP", quality=90, lossless=lossless)
+    full = pillows(data)
+    got = webp.decode(data, full.size, alpha=False, scaled=(150, 100))
+    assert got is not None and got.size == (150, 100) and got.mode == "RGBX"
+    assert mean_difference(got, full.reduce(4)) < 1.0
+
+
+def test_a_scaled_decode_averages_every_stored_pixel_rather_than_sampling_some() -> None:
+    stripes = Image.new("L", (600, 400), 0)
+    for x in range(0, 600, 2):
+        stripes.paste(255, (x, 0, x + 1, 400))
+    data = images.save(stripes.convert("RGB"), "WEBP", lossless=True)  # exact: black, white, black...
+    got = webp.decode(data, stripes.size, alpha=False, scaled=(150, 100))
+    assert got is not None
+    levels = got.convert("L").getextrema()
+    assert levels[0] >= 120 and levels[1] <= 136  # every output pixel is half white, half black
+
+
+def test_an_opaque_webp_is_decoded_at_the_scale_its_sizes_allow(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = images.save(photo(1600, 1200), "WEBP", quality=90)
+    sizes = [spec(200), spec(64, 64, "cover")]
+    asked: list[object] = []
+    decode = webp.decode
+    monkeypatch.setattr(webp, "decode", lambda *a, **k: asked.append(k.get("scaled")) or decode(*a, **k))
+    scaled = imaging.render(data, sizes, max_pixels=CAP)
+    assert asked == [(400, 300)]  # 1/4: the 200 px output is still a 2x reduction of it
+    monkeypatch.setattr(webp, "available", lambda: False)
+    whole = imaging.render(data, sizes, max_pixels=CAP)
+    for a, b in zip(scaled, whole, strict=True):
+        assert (a.width, a.height) == (b.width, b.height)
+        assert mean_difference(pillows(a.body), pillows(b.body)) < 2.0
+
+
+def test_a_webp_with_alpha_is_decoded_whole_so_no_colour_bleeds_from_under_transparency() -> None:
+    """libwebp rescales a lossy WebP's alpha plane apart from its colour: scaled on load, the
+    red hidden under the transparent half would tint the edge of the green half."""
+    im = Image.new("RGBA", (800, 800), (0, 255, 0, 255))
+    im.paste((255, 0, 0, 0), (402, 0, 800, 800))  # mid-way through a 4-pixel cell of a 1/4 decode
+    data = images.save(im, "WEBP", quality=90, exact=True)
+    made = imaging.render(data, [spec(100, fmt="png")], max_pixels=CAP)
+    out = pillows(made[0].body).convert("RGBA")
+    assert out.size == (100, 100)
+    seen = [px for px in out.get_flattened_data() if px[3] > 16]
+    # Decoded whole and resized premultiplied: red 35 at most, from the lossy codec's own chroma
+    # smearing; scaled on load by libwebp it would reach 99.
+    assert seen and max(r for r, _, _, _ in seen) < 64
