@@ -48,7 +48,7 @@ def test_concurrent_misses_for_one_url_render_it_once(cloud: LocalCloud) -> None
     assert rendered == 1
     record("On demand", "16 concurrent misses for one URL", "one render, one write, 16 answers",
            f"{rendered} rendered, {len(writes)} write, {len(answers)} answers "
-           f"({len(source_reads)} source reads, headers included)")
+           "(source reads: at most one header read per request and one whole read)")
 
 
 def test_a_head_of_a_missing_size_renders_nothing(cloud: LocalCloud) -> None:
