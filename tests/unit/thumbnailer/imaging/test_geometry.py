@@ -165,11 +165,21 @@ def test_steps_crop_when_the_region_already_has_the_output_size() -> None:
 
 @pytest.mark.parametrize(
     ("source", "output", "resample"),
-    [(200, 100, "bicubic"), (201, 100, "bicubic"), (202, 100, "lanczos"), (800, 100, "lanczos")],
+    [(175, 100, "bicubic"), (176, 100, "lanczos"), (200, 100, "lanczos"), (800, 100, "lanczos")],
 )
-def test_small_steps_use_bicubic_big_ones_lanczos(source: int, output: int, resample: str) -> None:
+def test_steps_from_the_decoded_image_use_bicubic_when_small(source: int, output: int, resample: str) -> None:
     (made,) = steps(plans((source, source), box(output, output)), (source, source), 1.0)
-    assert made.resample == resample
+    assert made.source is None and made.resample == resample
+
+
+@pytest.mark.parametrize(("middle", "resample"), [(200, "bicubic"), (201, "bicubic"), (202, "lanczos")])
+def test_steps_from_an_earlier_output_use_bicubic_up_to_2x(middle: int, resample: str) -> None:
+    """An output is already band-limited by its own filter, so bicubic's softer cut-off costs
+    nothing up to 2x there; from the detailed decode it would (geometry's constants)."""
+    ps = plans((800, 800), box(middle, middle), box(100, 100))
+    first, second = steps(ps, (800, 800), 1.0)
+    assert (first.source, second.source) == (None, 0)
+    assert second.resample == resample
 
 
 # ----------------------------------------------------------------------------- where a crop sits
