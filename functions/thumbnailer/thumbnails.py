@@ -23,7 +23,7 @@ from .spec import SizeSpec
 # output changes; the second is the exact Pillow that encodes (the bundle and the local
 # environment pin the same one), so an upgrade re-renders stored thumbnails instead of
 # leaving them stale.
-RENDER_VERSION = f"2+pillow-{version('pillow')}"
+RENDER_VERSION = f"3+pillow-{version('pillow')}"
 # Conditional writes lost to concurrent writers before giving up (TransientError: retried).
 WRITE_ATTEMPTS = 4
 
