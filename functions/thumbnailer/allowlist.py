@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import clients
 from .errors import ConfigError
 from .formats import MAX_SIDE
 from .spec import DEFAULT_QUALITY, SizeSpec, parse_sizes
@@ -136,10 +137,11 @@ class ConfigureSizes:
         return found
 
 
-def _describe_definition(arn: str) -> str:
-    import boto3  # imported here: only the on-demand resizer describes the state machine
+STEPFUNCTIONS = clients.Lazy("stepfunctions")  # made on first use: only the on-demand resizer describes
 
-    return str(boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"])
+
+def _describe_definition(arn: str) -> str:
+    return str(STEPFUNCTIONS().describe_state_machine(stateMachineArn=arn)["definition"])
 
 
 CONFIGURE = ConfigureSizes(_describe_definition)

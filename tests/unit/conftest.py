@@ -357,15 +357,12 @@ def described(sfn: CountingStubber, definition: str) -> str:
 
 @pytest.fixture
 def sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingStubber]:
-    """``boto3.client("stepfunctions")`` (how the allowlist describes the workflow) is stubbed."""
+    """The allowlist's Step Functions client (how it describes the workflow) is stubbed."""
+    from thumbnailer import allowlist
+
     sfn_client = client("stepfunctions")
     stubber = CountingStubber(sfn_client)
-
-    def only_stepfunctions(service: str, *args: Any, **kwargs: Any) -> Any:
-        assert service == "stepfunctions", f"unexpected {service} client"
-        return sfn_client
-
-    monkeypatch.setattr(boto3, "client", only_stepfunctions)
+    monkeypatch.setattr(allowlist.STEPFUNCTIONS, "client", sfn_client)
     with stubber:
         yield stubber
     stubber.assert_no_pending_responses()
