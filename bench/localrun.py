@@ -50,6 +50,7 @@ def _union(intervals: list[tuple[float, float]]) -> float:
 def run(count: int, workers: int = 2) -> dict[str, Any]:
     from thumbflow import runner
     from thumbflow.local.cloud import LocalCloud
+    from thumbflow.local.logsink import emulator_log
 
     with tempfile.TemporaryDirectory(prefix="thumbflow-bench-local-") as tmp:
         folder = Path(tmp) / "uploads"
@@ -58,7 +59,7 @@ def run(count: int, workers: int = 2) -> dict[str, Any]:
         generated_s = time.perf_counter() - g0
 
         # Handlers log JSON lines (their workers' stdout); keep them out of the report.
-        with open(os.devnull, "w") as sink, LocalCloud(time_scale=1.0, log=sink) as cloud:
+        with open(os.devnull, "w") as sink, emulator_log(sink), LocalCloud(time_scale=1.0, log=sink) as cloud:
             c0, w0, d0 = time.process_time(), time.perf_counter(), time.thread_time()
             results = runner.run(cloud, [folder], None)
             wall = time.perf_counter() - w0
@@ -104,13 +105,14 @@ def cost(count: int, workers: int = 2) -> dict[str, Any]:
     """`thumbflow cost` on ``count`` distinct 12 MP JPEGs: dollars per million images, both types."""
     from thumbflow import cost as costing
     from thumbflow.local.cloud import LocalCloud
+    from thumbflow.local.logsink import emulator_log
     from thumbflow.runner import collect_uploads
 
     prices = costing.load_prices()
     with tempfile.TemporaryDirectory(prefix="thumbflow-bench-cost-") as tmp:
         folder = Path(tmp) / "uploads"
         corpus.local_set(folder, count, workers)
-        with open(os.devnull, "w") as sink:
+        with open(os.devnull, "w") as sink, emulator_log(sink):
             log = costing.CountingLog(sink)
             with LocalCloud(time_scale=1.0, log=log) as cloud:
                 usage = costing.run_one_at_a_time(cloud, collect_uploads([folder]), log, prices)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .local import forkserver, gcpause
+from .local.logsink import emulator_log
 from .terminal import printable
 
 if TYPE_CHECKING:
@@ -110,17 +111,8 @@ def _lambda_log(log_path: Path) -> Iterator[tuple[TextIO, TextIO]]:
     """(stdout, the log): handlers' output (their workers' stdout, as in Lambda) and the
     interpreter's logging go to lambda.log, so stdout carries only what the command prints."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    moto_log = logging.getLogger("moto")
-    with open(log_path, "a", encoding="utf-8") as log:
-        # The interpreter logs every caught state error at ERROR: history, not news.
-        handler = logging.StreamHandler(log)
-        moto_log.addHandler(handler)
-        moto_log.propagate = False
-        try:
-            yield sys.stdout, log
-        finally:
-            moto_log.removeHandler(handler)
-            moto_log.propagate = True
+    with open(log_path, "a", encoding="utf-8") as log, emulator_log(log):
+        yield sys.stdout, log
 
 
 # Set by ``main`` when it is the process's entry point: the process ends with its command.

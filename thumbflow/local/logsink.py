@@ -8,8 +8,11 @@ own output.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -34,3 +37,19 @@ class LogSink:
     def close(self) -> None:
         if self._owned is not None:
             self._owned.close()
+
+
+@contextmanager
+def emulator_log(stream: TextIO) -> Iterator[None]:
+    """moto's logging into ``stream`` rather than stderr: its Step Functions interpreter logs
+    every state error a Catch or Choice handles (an ``IsPresent`` on a missing path included)
+    at ERROR, which is the execution's history, not news."""
+    moto_log = logging.getLogger("moto")
+    handler = logging.StreamHandler(stream)
+    moto_log.addHandler(handler)
+    moto_log.propagate = False
+    try:
+        yield
+    finally:
+        moto_log.removeHandler(handler)
+        moto_log.propagate = True
