@@ -10,7 +10,7 @@ Figures:
 * ``handler_sum_s`` sum of ``cloud.lambdas.invocations[*].seconds``: each invocation's own
   span, added up over every function and execution. Executions run in parallel, so this
   sum can exceed the wall time.
-* ``outside_share`` 1 - handler_sum_s / wall, as the issue defines it. Because of the overlap
+* ``outside_share`` 1 - handler_sum_s / wall, as first defined. Because of the overlap
   it understates orchestration, so more figures are reported:
 * ``busy_s``        the union of the invocation intervals (time in which at least one handler was
   running), from each invocation's start and duration; and ``outside_share_union`` =
