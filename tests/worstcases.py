@@ -211,6 +211,9 @@ GIANTS: list[WorstCase] = [
     WorstCase("webp-lossy-100mp", lambda: save(canvas(WEBP_MAX, 24), "WEBP", quality=75, method=0)),
     WorstCase("webp-lossy-alpha-100mp", lambda: save(rgba(WEBP_MAX), "WEBP", quality=75, method=0)),
     WorstCase("webp-lossless-alpha-100mp", _webp_lossless),
+    WorstCase(  # opaque: decoded at its scale on load, but VP8L still holds every ARGB pixel
+        "webp-lossless-100mp", lambda: save(canvas(WEBP_MAX, 24), "WEBP", lossless=True, quality=0, method=0)
+    ),
     WorstCase("tiff-rgb-100mp", lambda: save(canvas(WIDE), "TIFF", compression="tiff_adobe_deflate")),
     WorstCase("tiff-rgba-100mp", lambda: save(rgba(WIDE), "TIFF", compression="tiff_adobe_deflate")),
     WorstCase(

@@ -45,11 +45,12 @@ def emulator_log(stream: TextIO) -> Iterator[None]:
     every state error a Catch or Choice handles (an ``IsPresent`` on a missing path included)
     at ERROR, which is the execution's history, not news."""
     moto_log = logging.getLogger("moto")
-    handler = logging.StreamHandler(stream)
+    handler, propagate = logging.StreamHandler(stream), moto_log.propagate
     moto_log.addHandler(handler)
     moto_log.propagate = False
     try:
         yield
     finally:
         moto_log.removeHandler(handler)
-        moto_log.propagate = True
+        moto_log.propagate = propagate  # as it was: an enclosing emulator_log keeps its own
+        handler.close()

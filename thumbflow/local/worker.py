@@ -160,8 +160,13 @@ def register_sdk_bridge() -> None:
 
 
 def preload() -> None:
-    """In the fork server: the bridge, boto3's default session and the service models, once."""
+    """In the fork server: the bridge, boto3's default session and the service models, once.
+
+    Every botocore session made later in a worker (a handler makes its own, not boto3's)
+    shares the data loader that has parsed those models, as a warm Lambda environment has
+    them parsed already: each worker does not parse them again for its first client."""
     import boto3
+    import botocore.session
 
     register_sdk_bridge()
     session = boto3.session.Session()  # reads no credentials or region until a client is made
@@ -169,6 +174,17 @@ def preload() -> None:
         session._session.get_service_model(service)
     session._session.get_component("endpoint_resolver")
     boto3.DEFAULT_SESSION = session
+    loader, make = session._session.get_component("data_loader"), botocore.session.get_session
+    if getattr(make, "_thumbflow_warm", False):
+        return
+
+    def get_session(env_vars: Any = None) -> botocore.session.Session:
+        made = make(env_vars)
+        made.register_component("data_loader", loader)
+        return made
+
+    get_session._thumbflow_warm = True  # type: ignore[attr-defined]
+    botocore.session.get_session = get_session
 
 
 def install_sdk_bridge(channel: Channel, time_scale: float) -> None:

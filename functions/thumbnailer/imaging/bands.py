@@ -21,7 +21,13 @@ BAND_PIXELS = 1 << 21
 
 Box = tuple[float, float, float, float]
 _PREMULTIPLIED = {"LA": "La", "RGBA": "RGBa"}
-_SUPPORT = {Image.Resampling.BICUBIC: 2.0, Image.Resampling.LANCZOS: 3.0}
+_SUPPORT = {  # Pillow's filter supports (Resample.c), in source pixels at 1x
+    Image.Resampling.BOX: 0.5,
+    Image.Resampling.BILINEAR: 1.0,
+    Image.Resampling.HAMMING: 1.0,
+    Image.Resampling.BICUBIC: 2.0,
+    Image.Resampling.LANCZOS: 3.0,
+}
 
 
 def rows(width: int, multiple: int = 1) -> int:

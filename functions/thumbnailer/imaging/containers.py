@@ -66,6 +66,7 @@ def webp_header(data: bytes | Sparse) -> WebPHeader:
     )
     animated = bool(flags & 0x02)
     frames, exif, icc, lossless, chunks = 0, None, None, False, 1
+    alpha = bool(flags & 0x10)
     i = 12 + 8 + _u32le(b, 16)
     while i + 8 <= view.total:
         if not view.has(i, 8) and (view.fetch is None or animated or view.fetches >= _EXIF_FETCHES):
@@ -77,8 +78,12 @@ def webp_header(data: bytes | Sparse) -> WebPHeader:
             raise ImageRejected("too-many-chunks", f"WebP has more than {MAX_CHUNKS} chunks")
         if fourcc == b"ANMF":
             frames += 1
+        elif fourcc == b"ALPH" and frames == 0:
+            alpha = True  # libwebp decodes an ALPH chunk whatever the VP8X flag says
         elif fourcc == b"VP8L" and frames == 0:
             lossless = True
+            if view.has(i + 8, 5) and _u32le(view.read(i + 9, 4), 0) >> 28 & 1:
+                alpha = True  # the VP8L header's alpha_is_used bit, as libwebp reads it
         elif fourcc == b"EXIF" and exif is None and length <= MAX_EXIF_BYTES:
             try:
                 exif = view.read(i + 8, length)
@@ -87,7 +92,7 @@ def webp_header(data: bytes | Sparse) -> WebPHeader:
         elif fourcc == b"ICCP" and icc is None and view.has(i + 8, length):
             icc = view.read(i + 8, length)
         i += 8 + length + (length & 1)
-    mode = "RGBA" if flags & 0x10 else "RGB"
+    mode = "RGBA" if alpha else "RGB"
     missing = bool(flags & 0x08) and exif is None
     return WebPHeader(size, mode, max(frames, 1), exif, missing, lossless, chunks, animated, icc)
 

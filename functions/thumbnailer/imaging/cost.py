@@ -13,7 +13,7 @@ decoder holds: libjpeg's coefficients, libtiff's strip, libwebp's ARGB buffer...
 converting to a working mode (the decoded image and its converted copy, made band by
 band), resizing (the working image, its box-reduced copy, premultiplied bands). Its
 constants are measured, not guessed: ``python -m bench.worstcase --calibrate`` renders
-the largest image of each format and mode (44 cases) in a fresh process, and prints the
+the largest image of each format and mode (45 cases) in a fresh process, and prints the
 peak RSS and CPU next to the estimate and per pixel. The constants below are set so that
 every estimate is at or above what was measured (plus the runtime's 36 MB) by at most
 ~60 MB, and every CPU estimate at or above the measured CPU (1.1-4x). No PIL here.
@@ -177,7 +177,7 @@ def _decoder_bytes(
         if lay.frames > 1 or (lay.webp is not None and lay.webp.animated) or not direct_webp:
             return pixels * 8, 2.0  # Pillow's animation decoder: its canvas and the previous one
         if lay.lossless:
-            return pixels * 3.8, 0.0  # VP8L decodes every ARGB pixel before it emits rows
+            return pixels * 4.0, 0.0  # VP8L decodes every ARGB pixel (4 bytes) before it emits rows
         return pixels * (1.4 if mode == "RGBA" else 0.3), 0.0  # the alpha plane, row caches
     if lay.format == "avif":
         planes = {"444": 3.0, "422": 2.0, "400": 1.0}.get(lay.chroma, 1.5)

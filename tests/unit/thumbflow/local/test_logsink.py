@@ -36,3 +36,15 @@ def test_the_emulators_errors_go_to_the_log_not_to_stderr(capsys: pytest.Capture
     assert "NoSuchJsonPathError" in log.getvalue()
     assert "NoSuchJsonPathError" not in capsys.readouterr().err
     assert logging.getLogger("moto").propagate and not logging.getLogger("moto").handlers  # as it was
+
+
+def test_an_inner_emulator_log_leaves_the_outer_one_in_force(capsys: pytest.CaptureFixture[str]) -> None:
+    outer, inner = io.StringIO(), io.StringIO()
+    interpreter = logging.getLogger("moto.stepfunctions.parser")
+    with emulator_log(outer):
+        with emulator_log(inner):
+            interpreter.error("first")
+        interpreter.error("second")
+    assert "first" in inner.getvalue() and "second" in outer.getvalue() and "second" not in inner.getvalue()
+    assert "second" not in capsys.readouterr().err
+    assert logging.getLogger("moto").propagate

@@ -123,3 +123,24 @@ def test_a_webp_with_alpha_is_decoded_whole_so_no_colour_bleeds_from_under_trans
     # Decoded whole and resized premultiplied: red 35 at most, from the lossy codec's own chroma
     # smearing; scaled on load by libwebp it would reach 99.
     assert seen and max(r for r, _, _, _ in seen) < 64
+
+
+@pytest.mark.parametrize("lossless", [False, True])
+def test_alpha_is_what_libwebp_decodes_not_only_what_the_vp8x_flag_says(lossless: bool) -> None:
+    """A VP8X whose alpha flag is clear but whose image has alpha (an ALPH chunk, or a VP8L
+    with alpha_is_used) decodes with alpha in libwebp and Pillow: it is planned and rendered so."""
+    data = bytearray(images.save(images.with_hole(photo(320, 240)), "WEBP", quality=70, lossless=lossless))
+    if data[12:16] != b"VP8X":  # a plain VP8L: put it in a VP8X container with no flags
+        body = bytes(data[12:])
+        vp8x = b"VP8X" + (10).to_bytes(4, "little") + bytes(4) + (319).to_bytes(3, "little")
+        data = bytearray(b"RIFF" + (4 + len(vp8x) + 8 + len(body) - 8 + 8).to_bytes(4, "little") + b"WEBP")
+        data += vp8x + (239).to_bytes(3, "little") + body
+        data[4:8] = (len(data) - 8).to_bytes(4, "little")
+    data[20] &= ~0x10 & 0xFF  # the VP8X alpha flag, cleared
+    assert pillows(bytes(data)).mode == "RGBA"
+    facts = imaging.probe(bytes(data), total_bytes=len(data), max_pixels=CAP)
+    assert facts is not None and facts.mode == "RGBA"
+    made = imaging.render(bytes(data), [spec(160)], max_pixels=CAP)
+    out = pillows(made[0].body)
+    assert made[0].format == "webp" and out.mode == "RGBA"
+    assert out.getpixel((10, 60))[3] == 0  # the transparent half stays transparent
