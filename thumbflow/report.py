@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import re
 import struct
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
+
+from thumbnailer import blurhash as blurhashes
 
 from .runner import SourceResult, safe_local_path
 from .terminal import printable
@@ -59,53 +60,8 @@ max-height:260px;width:auto;height:auto}
 .hint code{font-family:ui-monospace,monospace}
 """
 
-_B83 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
 _COLOUR = re.compile(r"#[0-9a-f]{6}")
 _DRAWN = 16  # pixels along the decoded placeholder's longer side (4x3 terms need no more)
-
-
-def _number(text: str) -> int:
-    value = 0
-    for char in text:
-        value = value * 83 + _B83.index(char)
-    return value
-
-
-def _linear(channel: int) -> float:
-    c = channel / 255
-    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-
-def _gamma(value: float) -> int:
-    v = min(1.0, max(0.0, value))
-    return int(255 * (12.92 * v if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055) + 0.5)
-
-
-def blurhash_pixels(blurhash: str, width: int, height: int) -> list[bytes]:
-    """Rows of RGB bytes that ``blurhash`` describes at ``width`` x ``height``; ValueError if malformed."""
-    if len(blurhash) < 6 or any(c not in _B83 for c in blurhash):
-        raise ValueError("not a BlurHash")
-    nx, ny = _number(blurhash[0]) % 9 + 1, _number(blurhash[0]) // 9 + 1
-    if len(blurhash) != 4 + 2 * nx * ny:
-        raise ValueError("BlurHash length does not match its components")
-    scale = (_number(blurhash[1]) + 1) / 166
-    dc = _number(blurhash[2:6])
-    terms = [[_linear(dc >> 16), _linear(dc >> 8 & 255), _linear(dc & 255)]]
-    for at in range(6, len(blurhash), 2):
-        v = _number(blurhash[at : at + 2])
-        quants = (v // 361, v // 19 % 19, v % 19)
-        terms.append([math.copysign(((q - 9) / 9) ** 2, q - 9) * scale for q in quants])
-    across = [[math.cos(math.pi * i * x / width) for i in range(nx)] for x in range(width)]
-    down = [[math.cos(math.pi * j * y / height) for j in range(ny)] for y in range(height)]
-    rows = []
-    for y in range(height):
-        row = bytearray()
-        for x in range(width):
-            for c in range(3):
-                row.append(_gamma(sum(terms[j * nx + i][c] * across[x][i] * down[y][j]
-                                      for j in range(ny) for i in range(nx))))
-        rows.append(bytes(row))
-    return rows
 
 
 def png_data_url(rows: list[bytes]) -> str:
@@ -132,7 +88,7 @@ def _placeholder(r: SourceResult) -> str:
     else:
         w, h = max(1, round(_DRAWN / aspect)), _DRAWN
     try:
-        url = png_data_url(blurhash_pixels(blurhash, w, h))
+        url = png_data_url(blurhashes.pixels(blurhash, w, h))
         drawn = (f"<span class='blur' title='BlurHash, drawn' style='background-image:url({url});"
                  f"width:{w * 8}px;height:{h * 8}px'></span>")
     except ValueError:

@@ -19,7 +19,7 @@ SDK_RETRIES = {"mode": "standard", "max_attempts": 3}
 # threads that create clients at once. boto3 itself is not imported: it adds nothing these
 # clients use, and importing it (with s3transfer) costs ~0.1 s of every cold start.
 _LOCK = threading.Lock()
-_SESSION: list[botocore.session.Session] = []
+_session: botocore.session.Session | None = None
 
 
 class Lazy:
@@ -30,10 +30,10 @@ class Lazy:
         self.client: Any = None
 
     def __call__(self) -> Any:
+        global _session
         with _LOCK:  # two threads of one invocation must not build two
             if self.client is None:
-                if not _SESSION:
-                    _SESSION.append(botocore.session.get_session())
+                _session = _session or botocore.session.get_session()
                 config = Config(retries=dict(SDK_RETRIES))  # type: ignore[arg-type]
-                self.client = _SESSION[0].create_client(self.service, config=config)
+                self.client = _session.create_client(self.service, config=config)
             return self.client

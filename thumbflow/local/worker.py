@@ -175,15 +175,12 @@ def preload() -> None:
     session._session.get_component("endpoint_resolver")
     boto3.DEFAULT_SESSION = session
     loader, make = session._session.get_component("data_loader"), botocore.session.get_session
-    if getattr(make, "_thumbflow_warm", False):
-        return
 
     def get_session(env_vars: Any = None) -> botocore.session.Session:
         made = make(env_vars)
         made.register_component("data_loader", loader)
         return made
 
-    get_session._thumbflow_warm = True  # type: ignore[attr-defined]
     botocore.session.get_session = get_session
 
 

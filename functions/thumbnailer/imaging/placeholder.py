@@ -21,6 +21,7 @@ from operator import mul
 
 from PIL import Image
 
+from ..blurhash import LINEAR, base83, to_srgb
 from ..spec import SizeSpec
 
 SIDE = 32
@@ -28,8 +29,6 @@ SIDE = 32
 SPEC = SizeSpec(SIDE, SIDE)  # whole frame, never upscaled
 COMPONENTS = 4, 3  # along the longer side, the shorter one
 
-_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
-_LINEAR = [v / 255 / 12.92 if v / 255 <= 0.04045 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in range(256)]
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def of(im: Image.Image) -> Placeholder:
         im = im.convert("RGB")
     nx, ny = components(im.size)
     factors = _factors(im, nx, ny)
-    dc = tuple(_to_srgb(v) for v in factors[0])
+    dc = tuple(to_srgb(v) for v in factors[0])
     return Placeholder(_encode(factors, nx, ny), "#{:02x}{:02x}{:02x}".format(*dc))
 
 
@@ -72,7 +71,7 @@ def blurhash(im: Image.Image, nx: int, ny: int) -> str:
 def _factors(im: Image.Image, nx: int, ny: int) -> list[tuple[float, float, float]]:
     """The DCT terms, x fastest then y: sum of linear pixel x cos(pi i x / w) cos(pi j y / h), normalised."""
     width, height = im.size
-    linear = [_LINEAR[v] for v in im.tobytes()]
+    linear = [LINEAR[v] for v in im.tobytes()]
     cos_x = [[math.cos(math.pi * i * x / width) for x in range(width)] for i in range(nx)]
     cos_y = [[math.cos(math.pi * j * y / height) for y in range(height)] for j in range(ny)]
     # First along each row (per channel and x component), then down the columns of those sums.
@@ -93,32 +92,22 @@ def _factors(im: Image.Image, nx: int, ny: int) -> list[tuple[float, float, floa
     return out
 
 
-def _to_srgb(value: float) -> int:
-    v = min(1.0, max(0.0, value))
-    encoded = v * 12.92 if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055
-    return int(encoded * 255 + 0.5)
-
-
-def _base83(value: int, length: int) -> str:
-    return "".join(_DIGITS[value // 83**k % 83] for k in reversed(range(length)))
-
-
 def _encode(factors: list[tuple[float, float, float]], nx: int, ny: int) -> str:
     """The string: size flag, quantised AC maximum, DC as sRGB, then each AC term in 2 digits."""
     dc, ac = factors[0], factors[1:]
-    out = _base83((nx - 1) + (ny - 1) * 9, 1)
+    out = base83((nx - 1) + (ny - 1) * 9, 1)
     if ac:
         actual = max(abs(v) for term in ac for v in term)
         quantised = int(max(0, min(82, math.floor(actual * 166 - 0.5))))
         maximum = (quantised + 1) / 166
-        out += _base83(quantised, 1)
+        out += base83(quantised, 1)
     else:
         maximum = 1.0
-        out += _base83(0, 1)
-    r, g, b = (_to_srgb(v) for v in dc)
-    out += _base83((r << 16) + (g << 8) + b, 4)
+        out += base83(0, 1)
+    r, g, b = (to_srgb(v) for v in dc)
+    out += base83((r << 16) + (g << 8) + b, 4)
     for term in ac:
         q = [math.floor(math.copysign(abs(v / maximum) ** 0.5, v) * 9 + 9.5) for v in term]
         r, g, b = (max(0, min(18, v)) for v in q)
-        out += _base83(r * 19 * 19 + g * 19 + b, 2)
+        out += base83(r * 19 * 19 + g * 19 + b, 2)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pytest
 from PIL import Image, ImageFile, ImageStat
@@ -68,3 +69,29 @@ class DecodeSpy:
         monkeypatch.setattr(ImageFile.ImageFile, "__init__", spy_open)
         monkeypatch.setattr(Image, "_getdecoder", spy_decoder)
         monkeypatch.setattr(ImageFile.ImageFile, "load", spy_load)
+
+
+# Colour oracles from published numbers, not from littlecms or the engine.
+# Linear RGB -> linear sRGB (both D65), as published for each gamut (rounded to 4 places).
+P3_TO_SRGB = ((1.2249, -0.2247, 0.0), (-0.0420, 1.0419, 0.0), (-0.0197, -0.0786, 1.0979))
+BT2020_TO_SRGB = ((1.6605, -0.5876, -0.0728), (-0.1246, 1.1329, -0.0083), (-0.0182, -0.1006, 1.1187))
+
+
+def srgb_decode(v: float) -> float:
+    v /= 255
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def srgb_encode(v: float) -> float:
+    v = min(1.0, max(0.0, v))
+    return 255 * (12.92 * v if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055)
+
+
+Matrix = tuple[tuple[float, ...], ...]
+
+
+def expected(
+    matrix: Matrix, rgb: tuple[int, int, int], decode: Callable[[float], float] = srgb_decode
+) -> list[float]:
+    lin = [decode(c) for c in rgb]
+    return [srgb_encode(sum(m * c for m, c in zip(row, lin, strict=True))) for row in matrix]

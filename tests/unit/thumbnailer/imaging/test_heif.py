@@ -19,7 +19,7 @@ from thumbnailer.imaging import HEADER_BYTES, heif, pillow
 from thumbnailer.imaging.sparse import Sparse
 
 from tests import images
-from tests.unit.thumbnailer.imaging.checks import CAP, close, mean, opened, spec
+from tests.unit.thumbnailer.imaging.checks import CAP, P3_TO_SRGB, close, expected, mean, opened, spec
 
 
 def test_the_pinned_heif_decoder_is_installed_with_hevc() -> None:
@@ -108,18 +108,7 @@ def test_nclx_display_p3_is_converted_to_srgb_and_bt709_is_left_alone() -> None:
             full_range_flag=1,
         )  # fmt: skip
 
-    matrix = ((1.2249, -0.2247, 0.0), (-0.0420, 1.0419, 0.0), (-0.0197, -0.0786, 1.0979))
-
-    def linear(v: float) -> float:
-        v /= 255
-        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
-
-    def encoded(v: float) -> float:
-        v = min(1.0, max(0.0, v))
-        return 255 * (12.92 * v if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055)
-
-    lin = [linear(c) for c in (60, 170, 60)]
-    want = [encoded(sum(m * c for m, c in zip(row, lin, strict=True))) for row in matrix]
+    want = expected(P3_TO_SRGB, (60, 170, 60))
     assert close(mean(rendered(nclx(12), 64)), want, 4)
     assert close(mean(rendered(nclx(1), 64)), (60, 170, 60), 4)
 
